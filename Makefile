@@ -1,0 +1,79 @@
+# Deep Learning with PyTorch: build, test and run the book.
+#   make book     set up everything, then build the website into _build/html
+#   make test     set up everything, then lint, unit tests, strict nbval, build, site checks
+#   make execute  re-run the notebooks in place, storing their outputs (NB=one.ipynb for one)
+#   make lab      JupyterLab on the same environment
+#   make bench    measure run times and budgets (writes _build/bench.md)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+NB ?= $(sort $(wildcard notebooks/*.ipynb))
+# Outputs are made and checked the same way: static explorer figures, no progress
+# bars, a fixed hash seed, one thread for the kernel's BLAS.
+RUN_ENV := DLBOOK_BUILD=1 TQDM_DISABLE=1 PYTHONHASHSEED=0 JUPYTER_PLATFORM_DIRS=1 \
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
+JB_BUILD := $(BIN)/jupyter-book build . -W -n --keep-going
+
+.PHONY: setup book test lint unit nbval site-check execute lab bench clean
+
+## set-up ---------------------------------------------------------------------
+$(BIN)/.installed: requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $@
+
+# The site's JavaScript, installed from package registries and served by the site:
+# MathJax from npm, plotly.js from the plotly package on PyPI.
+_vendor/.installed: package.json package-lock.json $(BIN)/.installed
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf _vendor && mkdir -p _vendor/plotly
+	cp -r node_modules/mathjax/es5 _vendor/mathjax
+	cp "$$($(BIN)/python -c 'import plotly, pathlib; print(pathlib.Path(plotly.__file__).parent / "package_data" / "plotly.min.js")')" _vendor/plotly/
+	touch $@
+
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+setup: $(BIN)/.installed _vendor/.installed
+
+## the two commands -------------------------------------------------------------
+book: setup
+	rm -rf _build/html _build/.doctrees
+	$(JB_BUILD)
+
+test: setup chromium lint unit nbval book site-check
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check dlbook tests scripts
+
+unit: setup
+	$(BIN)/pytest -q --doctest-modules dlbook tests/unit
+
+nbval: setup
+	$(RUN_ENV) $(BIN)/pytest -q --nbval notebooks/ \
+		--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=600
+
+site-check: setup chromium
+	$(BIN)/pytest -q tests/site
+
+## authoring ----------------------------------------------------------------------
+execute: setup
+	for nb in $(NB); do echo "executing $$nb"; \
+		$(RUN_ENV) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+			--ExecutePreprocessor.timeout=600 "$$nb"; done
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+bench: setup
+	$(BIN)/python scripts/bench.py
+
+clean:
+	rm -rf _build _vendor node_modules

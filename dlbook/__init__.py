@@ -1,0 +1,26 @@
+"""dlbook: the small helper package behind *Deep Learning with PyTorch*.
+
+Nothing happens at import time: no seeding, no downloads, no global settings.
+"""
+
+from .data import DigitsSplit, load_digits_split, make_loaders, standardize
+from .device import available_devices, get_device
+from .plot import plot_history
+from .seed import set_seed
+from .train import accuracy, evaluate, fit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DigitsSplit",
+    "accuracy",
+    "available_devices",
+    "evaluate",
+    "fit",
+    "get_device",
+    "load_digits_split",
+    "make_loaders",
+    "plot_history",
+    "set_seed",
+    "standardize",
+]

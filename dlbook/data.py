@@ -1,0 +1,166 @@
+"""Offline datasets as tensors, split and standardised, and DataLoaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, TensorDataset
+
+__all__ = ["DigitsSplit", "load_digits_split", "standardize", "make_loaders"]
+
+
+@dataclass
+class DigitsSplit:
+    """The digits data split three ways, as float features and long labels.
+
+    Shape: ``X_*`` is ``(N, 64)`` (or ``(N, 1, 8, 8)`` with ``as_images``),
+    ``y_*`` is ``(N,)``. ``mean`` and ``std`` are the training split's
+    statistics that were used to standardise every split (``None`` if the
+    data were left raw).
+    """
+
+    X_train: Tensor
+    y_train: Tensor
+    X_val: Tensor
+    y_val: Tensor
+    X_test: Tensor
+    y_test: Tensor
+    mean: Tensor | None = None
+    std: Tensor | None = None
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(
+            f"{name}={len(getattr(self, 'y_' + name))}"
+            for name in ("train", "val", "test")
+        )
+        return f"DigitsSplit({sizes}, features={tuple(self.X_train.shape[1:])})"
+
+
+def standardize(X_train: Tensor, *others: Tensor, eps: float = 1e-8):
+    """Standardise with statistics of ``X_train`` alone (no test leakage).
+
+    Features that are constant in the training split (std 0) are only
+    centred, not divided by ~0.
+
+    Returns:
+        ``(X_train_std, *others_std, mean, std)``.
+
+    Example:
+        >>> Xtr, Xte, mean, std = standardize(torch.tensor([[0.0], [2.0]]),
+        ...                                   torch.tensor([[4.0]]))
+        >>> Xtr.flatten().tolist(), Xte.flatten().tolist()
+        ([-1.0, 1.0], [3.0])
+    """
+    mean = X_train.mean(dim=0)
+    std = X_train.std(dim=0, unbiased=False)
+    std = torch.where(std < eps, torch.ones_like(std), std)
+    scaled = [(X - mean) / std for X in (X_train, *others)]
+    return (*scaled, mean, std)
+
+
+def _check_fractions(val_size: float, test_size: float) -> None:
+    for name, value in (("val_size", val_size), ("test_size", test_size)):
+        if not 0 < value < 1:
+            raise ValueError(f"{name} must be a fraction in (0, 1), got {value!r}")
+    if val_size + test_size >= 1:
+        raise ValueError(
+            f"val_size + test_size must be below 1 to leave training data, "
+            f"got {val_size} + {test_size}"
+        )
+
+
+def load_digits_split(
+    val_size: float = 0.15,
+    test_size: float = 0.15,
+    seed: int = 0,
+    scale: bool = True,
+    as_images: bool = False,
+) -> DigitsSplit:
+    """The 1,797 scikit-learn 8x8 digit images, split train / val / test.
+
+    The split is stratified by class and fixed by ``seed``. With ``scale``,
+    pixels are standardised with the training split's mean and std only.
+
+    Args:
+        val_size: fraction of all examples for validation.
+        test_size: fraction of all examples for the final test.
+        seed: seed of the split.
+        scale: standardise features (fitted on the training split).
+        as_images: return ``X_*`` shaped ``(N, 1, 8, 8)`` for CNNs.
+
+    Example:
+        >>> data = load_digits_split()
+        >>> data
+        DigitsSplit(train=1257, val=270, test=270, features=(64,))
+        >>> data.X_train.dtype, data.y_train.dtype
+        (torch.float32, torch.int64)
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    _check_fractions(val_size, test_size)
+    X, y = load_digits(return_X_y=True)
+    n = len(y)
+    n_test, n_val = round(n * test_size), round(n * val_size)
+    X_rest, X_test, y_rest, y_test = train_test_split(
+        X, y, test_size=n_test, stratify=y, random_state=seed
+    )
+    X_train, X_val, y_train, y_val = train_test_split(
+        X_rest, y_rest, test_size=n_val, stratify=y_rest, random_state=seed
+    )
+    to_x = lambda a: torch.tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731
+    to_y = lambda a: torch.tensor(np.asarray(a), dtype=torch.long)  # noqa: E731
+    Xs = [to_x(a) for a in (X_train, X_val, X_test)]
+    mean = std = None
+    if scale:
+        *Xs, mean, std = standardize(*Xs)
+    if as_images:
+        Xs = [X.reshape(-1, 1, 8, 8) for X in Xs]
+    return DigitsSplit(
+        Xs[0], to_y(y_train), Xs[1], to_y(y_val), Xs[2], to_y(y_test), mean, std
+    )
+
+
+def make_loaders(
+    train: tuple[Tensor, ...],
+    *evals: tuple[Tensor, ...],
+    batch_size: int = 64,
+    seed: int = 0,
+    eval_batch_size: int | None = None,
+) -> list[DataLoader]:
+    """Wrap tensors in DataLoaders: the first shuffled, the rest in order.
+
+    Shuffling uses its own ``torch.Generator`` seeded with ``seed``, so the
+    batch order is reproducible and independent of other random draws.
+
+    Args:
+        train: ``(X, y)`` (or any tensors of equal length) for training.
+        *evals: further ``(X, y)`` tuples, e.g. validation and test.
+        batch_size: training batch size.
+        seed: seed of the shuffling generator.
+        eval_batch_size: batch size of the evaluation loaders (default: all
+            at once up to 1024).
+
+    Example:
+        >>> X, y = torch.randn(10, 3), torch.arange(10)
+        >>> train_loader, val_loader = make_loaders((X, y), (X, y), batch_size=4)
+        >>> [len(b[0]) for b in train_loader]
+        [4, 4, 2]
+    """
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    for tensors in (train, *evals):
+        lengths = {len(t) for t in tensors}
+        if len(lengths) != 1:
+            raise ValueError(f"tensors in one split differ in length: {sorted(lengths)}")
+    gen = torch.Generator().manual_seed(seed)
+    loaders = [
+        DataLoader(TensorDataset(*train), batch_size=batch_size, shuffle=True, generator=gen)
+    ]
+    for tensors in evals:
+        size = eval_batch_size or min(len(tensors[0]), 1024)
+        loaders.append(DataLoader(TensorDataset(*tensors), batch_size=size))
+    return loaders

@@ -1,0 +1,202 @@
+"""The training loop of chapter 3, generalised: ``fit``, ``evaluate``, ``accuracy``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from .device import get_device
+
+__all__ = ["accuracy", "evaluate", "fit"]
+
+Metric = Callable[[Tensor, Tensor], float]
+
+
+def accuracy(logits: Tensor, targets: Tensor) -> float:
+    """Fraction of rows whose largest logit is the target class.
+
+    Shape: logits ``(N, C)``, targets ``(N,)``.
+
+    Example:
+        >>> accuracy(torch.tensor([[0.1, 2.0]]), torch.tensor([1]))
+        1.0
+    """
+    if logits.ndim != 2 or targets.ndim != 1 or len(logits) != len(targets):
+        raise ValueError(
+            "accuracy expects logits (N, C) and targets (N,), got "
+            f"{tuple(logits.shape)} and {tuple(targets.shape)}"
+        )
+    if len(targets) == 0:
+        raise ValueError("accuracy of an empty batch is undefined")
+    return (logits.argmax(dim=1) == targets).float().mean().item()
+
+
+def _to(batch: Iterable[Tensor], device: torch.device) -> list[Tensor]:
+    return [t.to(device) for t in batch]
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    loader: Iterable,
+    loss_fn: Callable[[Tensor, Tensor], Tensor],
+    metric: Metric | None = accuracy,
+    device: torch.device | str | None = None,
+) -> dict[str, float]:
+    """Average loss (and metric) of ``model`` over ``loader``, in eval mode.
+
+    Averages are weighted by batch size, so a short last batch counts for
+    what it holds. The model's train/eval mode is restored afterwards.
+
+    Returns:
+        ``{"loss": ..., "metric": ...}`` (``"metric"`` only with a metric).
+
+    Example:
+        >>> model = nn.Linear(2, 2)
+        >>> loader = [(torch.zeros(4, 2), torch.zeros(4, dtype=torch.long))]
+        >>> sorted(evaluate(model, loader, nn.CrossEntropyLoss()))
+        ['loss', 'metric']
+    """
+    device = torch.device(device) if device is not None else _model_device(model)
+    was_training = model.training
+    model.eval()
+    total_loss = total_metric = 0.0
+    count = 0
+    for X, y in loader:
+        X, y = X.to(device), y.to(device)
+        y_hat = model(X)
+        n = len(y)
+        total_loss += loss_fn(y_hat, y).item() * n
+        if metric is not None:
+            total_metric += metric(y_hat, y) * n
+        count += n
+    model.train(was_training)
+    if count == 0:
+        raise ValueError("evaluate got an empty loader")
+    result = {"loss": total_loss / count}
+    if metric is not None:
+        result["metric"] = total_metric / count
+    return result
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    param = next(model.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+def _check_fit_args(num_epochs: int, optimizer: torch.optim.Optimizer) -> None:
+    if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 1:
+        raise ValueError(f"num_epochs must be a positive int, got {num_epochs!r}")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(
+            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
+        )
+
+
+def fit(
+    model: nn.Module,
+    train_loader: Iterable,
+    val_loader: Iterable | None,
+    loss_fn: Callable[[Tensor, Tensor], Tensor],
+    optimizer: torch.optim.Optimizer,
+    num_epochs: int,
+    metric: Metric | None = accuracy,
+    device: torch.device | str | None = None,
+    progress: bool = True,
+    on_epoch_end: Callable[[int, dict[str, list[float]]], bool | None] | None = None,
+) -> dict[str, list[float]]:
+    """Train ``model`` and return its per-epoch history.
+
+    Each epoch: a training phase (``model.train()``; forward, loss,
+    ``zero_grad``, ``backward``, ``step`` per batch), then an evaluation
+    phase on ``val_loader`` (``model.eval()`` under ``torch.no_grad``).
+    This is the loop chapter 3 writes by hand, with device moves and a
+    progress bar added.
+
+    Args:
+        model: moved to ``device`` before training.
+        train_loader: yields ``(X, y)`` batches.
+        val_loader: yields ``(X, y)`` batches, or ``None`` to skip.
+        loss_fn: ``loss_fn(y_hat, y)`` returns a scalar tensor.
+        optimizer: built on ``model.parameters()``.
+        num_epochs: number of passes over ``train_loader``.
+        metric: ``metric(y_hat, y)`` returns a float, or ``None``.
+        device: default ``get_device()``.
+        progress: show a ``tqdm`` bar over epochs (``TQDM_DISABLE=1``
+            turns every bar off, as ``make execute`` does).
+        on_epoch_end: called as ``on_epoch_end(epoch, history)``; returning
+            ``True`` stops training (early stopping).
+
+    Returns:
+        ``history`` with lists ``train_loss`` and ``val_loss`` (and
+        ``train_metric`` and ``val_metric`` with a metric), one entry per
+        epoch. The training figures are averages over the epoch's batches.
+
+    Raises:
+        FloatingPointError: the training loss became NaN or infinite.
+
+    Example:
+        >>> X, y = torch.randn(32, 2), torch.randint(0, 2, (32,))
+        >>> loader = [(X, y)]
+        >>> model = nn.Linear(2, 2)
+        >>> opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        >>> h = fit(model, loader, loader, nn.CrossEntropyLoss(), opt, 3,
+        ...         device="cpu", progress=False)
+        >>> sorted(h), len(h["train_loss"])
+        (['train_loss', 'train_metric', 'val_loss', 'val_metric'], 3)
+    """
+    _check_fit_args(num_epochs, optimizer)
+    device = get_device(device) if not isinstance(device, torch.device) else device
+    model.to(device)
+    keys = ["train_loss", "val_loss"]
+    if metric is not None:
+        keys += ["train_metric", "val_metric"]
+    history: dict[str, list[float]] = {k: [] for k in keys}
+    # Passing no ``disable`` lets the TQDM_DISABLE environment variable decide.
+    bar_kwargs = {} if progress else {"disable": True}
+    bar = tqdm(range(num_epochs), desc="epochs", leave=False, **bar_kwargs)
+    for epoch in bar:
+        train = _train_epoch(model, train_loader, loss_fn, optimizer, metric, device)
+        for key, value in train.items():
+            history[f"train_{key}"].append(value)
+        if val_loader is not None:
+            val = evaluate(model, val_loader, loss_fn, metric, device)
+            for key, value in val.items():
+                history[f"val_{key}"].append(value)
+        bar.set_postfix(loss=f"{history['train_loss'][-1]:.4f}")
+        if on_epoch_end is not None and on_epoch_end(epoch, history):
+            break
+    bar.close()
+    return {k: v for k, v in history.items() if v or k.startswith("train")}
+
+
+def _train_epoch(model, loader, loss_fn, optimizer, metric, device) -> dict[str, float]:
+    model.train()
+    total_loss = total_metric = 0.0
+    count = 0
+    for X, y in loader:
+        X, y = X.to(device), y.to(device)
+        y_hat = model(X)
+        loss = loss_fn(y_hat, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        n = len(y)
+        total_loss += loss.item() * n
+        if metric is not None:
+            total_metric += metric(y_hat.detach(), y) * n
+        count += n
+    if count == 0:
+        raise ValueError("fit got an empty train_loader")
+    if not math.isfinite(total_loss):
+        raise FloatingPointError(
+            f"training loss became {total_loss / count}; lower the learning rate"
+        )
+    out = {"loss": total_loss / count}
+    if metric is not None:
+        out["metric"] = total_metric / count
+    return out
