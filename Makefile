@@ -57,7 +57,7 @@ unit: setup
 	$(BIN)/pytest -q --doctest-modules dlbook tests/unit
 
 nbval: setup
-	$(RUN_ENV) $(BIN)/pytest -q --nbval notebooks/ \
+	$(RUN_ENV) $(BIN)/pytest -q --nbval $(NB) \
 		--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=600
 
 site-check: setup chromium

@@ -5,6 +5,7 @@ Nothing happens at import time: no seeding, no downloads, no global settings.
 
 from .data import DigitsSplit, load_digits_split, make_loaders, standardize
 from .device import available_devices, get_device
+from .models import ACTIVATIONS, get_activation, make_mlp
 from .plot import plot_history
 from .seed import set_seed
 from .train import accuracy, evaluate, fit
@@ -12,14 +13,17 @@ from .train import accuracy, evaluate, fit
 __version__ = "0.1.0"
 
 __all__ = [
+    "ACTIVATIONS",
     "DigitsSplit",
     "accuracy",
     "available_devices",
     "evaluate",
     "fit",
+    "get_activation",
     "get_device",
     "load_digits_split",
     "make_loaders",
+    "make_mlp",
     "plot_history",
     "set_seed",
     "standardize",

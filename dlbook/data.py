@@ -155,10 +155,14 @@ def make_loaders(
     for tensors in (train, *evals):
         lengths = {len(t) for t in tensors}
         if len(lengths) != 1:
-            raise ValueError(f"tensors in one split differ in length: {sorted(lengths)}")
+            raise ValueError(
+                f"tensors in one split differ in length: {sorted(lengths)}"
+            )
     gen = torch.Generator().manual_seed(seed)
     loaders = [
-        DataLoader(TensorDataset(*train), batch_size=batch_size, shuffle=True, generator=gen)
+        DataLoader(
+            TensorDataset(*train), batch_size=batch_size, shuffle=True, generator=gen
+        )
     ]
     for tensors in evals:
         size = eval_batch_size or min(len(tensors[0]), 1024)

@@ -89,7 +89,11 @@ def _model_device(model: nn.Module) -> torch.device:
 
 
 def _check_fit_args(num_epochs: int, optimizer: torch.optim.Optimizer) -> None:
-    if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 1:
+    if (
+        isinstance(num_epochs, bool)
+        or not isinstance(num_epochs, int)
+        or num_epochs < 1
+    ):
         raise ValueError(f"num_epochs must be a positive int, got {num_epochs!r}")
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(
