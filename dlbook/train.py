@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterable
 
 import torch
@@ -160,9 +161,8 @@ def fit(
     if metric is not None:
         keys += ["train_metric", "val_metric"]
     history: dict[str, list[float]] = {k: [] for k in keys}
-    # Passing no ``disable`` lets the TQDM_DISABLE environment variable decide.
-    bar_kwargs = {} if progress else {"disable": True}
-    bar = tqdm(range(num_epochs), desc="epochs", leave=False, **bar_kwargs)
+    show = progress and os.environ.get("TQDM_DISABLE", "") in ("", "0")
+    bar = tqdm(range(num_epochs), desc="epochs", leave=False, disable=not show)
     for epoch in bar:
         train = _train_epoch(model, train_loader, loss_fn, optimizer, metric, device)
         for key, value in train.items():

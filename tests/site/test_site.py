@@ -1,0 +1,122 @@
+"""Checks of the built website: every chapter built, no errors, math typeset, links."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urlparse
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+from .conftest import ROOT, SITE
+
+RAW_LATEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\begin\{|\\frac\{")
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [entry["file"] for entry in part.get("chapters", [])]
+    return files
+
+
+def html_pages() -> list[Path]:
+    return sorted(p for p in SITE.rglob("*.html") if "_static" not in p.parts)
+
+
+def soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+@pytest.mark.parametrize("entry", toc_files())
+def test_every_toc_entry_is_built(site, entry):
+    assert (site / f"{entry}.html").is_file(), f"_toc.yml entry {entry} was not built"
+
+
+def test_chapter_pages_carry_a_colab_launch_button(site):
+    for entry in toc_files():
+        if entry.startswith("notebooks/"):
+            html = (site / f"{entry}.html").read_text(encoding="utf-8")
+            assert "colab.research.google.com/github/" in html, entry
+
+
+@pytest.mark.parametrize("path", html_pages(), ids=lambda p: str(p.relative_to(SITE)))
+def test_no_error_output_outside_cells_meant_to_fail(path):
+    for out in soup(path).select("div.output.traceback, div.output.error"):
+        cell = out.find_parent("div", class_="cell")
+        tags = cell.get("class", []) if cell else []
+        assert "tag_raises-exception" in tags, (
+            f"{path.name}: error output in a cell not tagged raises-exception:\n"
+            f"{out.get_text()[:500]}"
+        )
+
+
+def _local_target(page: Path, ref: str) -> tuple[Path, str] | None:
+    if not ref or ref.startswith(("mailto:", "javascript:", "data:")):
+        return None
+    if urlparse(ref).scheme or ref.startswith("//"):
+        return None  # external: not checked offline
+    url, fragment = urldefrag(ref)
+    url = urlparse(url).path  # drop ?v=digest cache busters
+    target = (page.parent / unquote(url)).resolve() if url else page
+    if target.is_dir():
+        target = target / "index.html"
+    return target, fragment
+
+
+@pytest.mark.parametrize("path", html_pages(), ids=lambda p: str(p.relative_to(SITE)))
+def test_internal_links_and_assets_resolve(path):
+    doc = soup(path)
+    refs = [a.get("href") for a in doc.find_all(["a", "link"])]
+    refs += [tag.get("src") for tag in doc.find_all(["img", "script"])]
+    broken = []
+    for ref in filter(None, refs):
+        found = _local_target(path, ref)
+        if found is None:
+            continue
+        target, fragment = found
+        if not target.exists():
+            broken.append(ref)
+        elif fragment and target.suffix == ".html":
+            ids = {t.get("id") for t in soup(target).find_all(id=True)}
+            if fragment not in ids:
+                broken.append(ref)
+    assert not broken, f"{path.name}: broken internal links {broken}"
+
+
+def test_no_cdn_is_referenced(site):
+    for path in html_pages():
+        for tag in soup(path).find_all(["script", "link"]):
+            ref = tag.get("src") or tag.get("href") or ""
+            if tag.name == "link" and "stylesheet" not in tag.get("rel", []):
+                continue
+            assert not urlparse(ref).scheme, f"{path.name} loads {ref} from off-site"
+
+
+@pytest.mark.parametrize("path", html_pages(), ids=lambda p: str(p.relative_to(SITE)))
+def test_math_is_typeset_in_the_browser(page, base_url, path):
+    page.goto(base_url + str(path.relative_to(SITE)), wait_until="load")
+    if page.locator("script[src*=mathjax]").count():
+        page.wait_for_function(
+            "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+            timeout=20_000,
+        )
+        page.evaluate("() => MathJax.startup.promise")
+    text = page.inner_text("body")
+    leftover = RAW_LATEX.findall(text)
+    assert not leftover, (
+        f"{path.name}: raw LaTeX left after typesetting: {leftover[:5]}"
+    )
+    assert not page.console_errors, f"{path.name}: {page.console_errors}"
+
+
+def test_chapter_one_shows_typeset_math_offline(page, base_url):
+    page.goto(base_url + "notebooks/01_concepts.html", wait_until="load")
+    page.wait_for_selector("mjx-container", timeout=20_000)
+    count = page.locator("article mjx-container").count()
+    assert count >= 5, f"expected typeset formulas in chapter 1, found {count}"
+    page.screenshot(path=str(SITE.parent / "chapter1.png"))
+    assert not page.console_errors, page.console_errors

@@ -1,0 +1,91 @@
+import pytest
+import torch
+
+from dlbook import load_digits_split, make_loaders, standardize
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits_split()
+
+
+def test_split_sizes_cover_the_data_once(digits):
+    sizes = [len(digits.y_train), len(digits.y_val), len(digits.y_test)]
+    assert sizes == [1257, 270, 270] and sum(sizes) == 1797
+
+
+def test_splits_are_disjoint():
+    raw = load_digits_split(scale=False)
+    rows = lambda X: {tuple(r.tolist()) for r in X}  # noqa: E731
+    # digits holds a few duplicate images; disjoint indices leave few shared rows
+    assert len(rows(raw.X_train) & rows(raw.X_test)) < 5
+
+
+def test_split_is_stratified(digits):
+    counts = torch.bincount(digits.y_test, minlength=10)
+    assert counts.min() >= 26 and counts.max() <= 28
+
+
+def test_standardisation_uses_training_statistics_only(digits):
+    mean = digits.X_train.mean(0)
+    torch.testing.assert_close(mean, torch.zeros(64), atol=1e-5, rtol=0)
+    raw = load_digits_split(scale=False)
+    torch.testing.assert_close(raw.X_train.mean(0), digits.mean)
+    expected = (raw.X_test - digits.mean) / digits.std
+    torch.testing.assert_close(digits.X_test, expected)
+
+
+def test_constant_features_are_not_divided_by_zero():
+    X = torch.tensor([[1.0, 5.0], [3.0, 5.0]])
+    Xs, mean, std = standardize(X)
+    assert torch.isfinite(Xs).all() and std[1] == 1.0
+
+
+def test_as_images_shape():
+    data = load_digits_split(as_images=True)
+    assert data.X_train.shape == (1257, 1, 8, 8)
+
+
+def test_split_depends_on_seed():
+    a, b = load_digits_split(seed=0), load_digits_split(seed=1)
+    assert not torch.equal(a.y_train, b.y_train)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"val_size": 0}, r"val_size must be a fraction in \(0, 1\), got 0"),
+        ({"test_size": 1.2}, r"test_size must be a fraction in \(0, 1\), got 1.2"),
+        ({"val_size": 0.5, "test_size": 0.5}, "must be below 1"),
+    ],
+)
+def test_bad_fractions_are_clear_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        load_digits_split(**kwargs)
+
+
+def test_loaders_shuffle_reproducibly():
+    X, y = torch.arange(20.0).unsqueeze(1), torch.arange(20)
+    first = [b[1].tolist() for b in make_loaders((X, y), batch_size=5, seed=3)[0]]
+    again = [b[1].tolist() for b in make_loaders((X, y), batch_size=5, seed=3)[0]]
+    other = [b[1].tolist() for b in make_loaders((X, y), batch_size=5, seed=4)[0]]
+    assert first == again != other
+    assert sorted(sum(first, [])) == list(range(20))
+
+
+def test_eval_loaders_keep_order():
+    X, y = torch.arange(10.0).unsqueeze(1), torch.arange(10)
+    _, val = make_loaders((X, y), (X, y), batch_size=3, eval_batch_size=4)
+    assert [b[1].tolist() for b in val] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+@pytest.mark.parametrize("batch_size", [0, -2, 1.5])
+def test_bad_batch_size(batch_size):
+    X = torch.zeros(4, 1)
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        make_loaders((X, X), batch_size=batch_size)
+
+
+def test_mismatched_lengths():
+    with pytest.raises(ValueError, match=r"differ in length: \[3, 4\]"):
+        make_loaders((torch.zeros(4, 1), torch.zeros(3)))

@@ -1,0 +1,104 @@
+import pytest
+import torch
+
+from dlbook import available_devices, get_device, set_seed
+
+
+def test_cpu_is_always_available():
+    assert available_devices()[-1] == "cpu"
+    assert get_device("cpu") == torch.device("cpu")
+
+
+def test_auto_picks_the_best_available(monkeypatch):
+    monkeypatch.delenv("DLBOOK_DEVICE", raising=False)
+    assert get_device() == torch.device(available_devices()[0])
+    assert get_device("auto") == get_device()
+
+
+def test_environment_variable_overrides(monkeypatch):
+    monkeypatch.setenv("DLBOOK_DEVICE", "cpu")
+    assert get_device() == torch.device("cpu")
+
+
+def test_explicit_name_beats_environment(monkeypatch):
+    monkeypatch.setenv("DLBOOK_DEVICE", "nonsense")
+    assert get_device("CPU") == torch.device("cpu")
+
+
+@pytest.mark.parametrize("name", ["gpu", "tpu", "cuda:x", "cpu:a"])
+def test_unknown_device_names_the_choices(name):
+    with pytest.raises(
+        ValueError, match=rf"unknown device '{name}'.*cuda, cuda:N, mps"
+    ):
+        get_device(name)
+
+
+def test_bad_environment_value_is_reported(monkeypatch):
+    monkeypatch.setenv("DLBOOK_DEVICE", "gpu")
+    with pytest.raises(ValueError, match="unknown device 'gpu'"):
+        get_device()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_unavailable_device_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="'cuda' was asked for but is not available"):
+        get_device("cuda")
+
+
+def test_set_seed_makes_draws_repeat():
+    set_seed(123)
+    a = (
+        torch.rand(3),
+        __import__("numpy").random.rand(),
+        __import__("random").random(),
+    )
+    set_seed(123)
+    b = (
+        torch.rand(3),
+        __import__("numpy").random.rand(),
+        __import__("random").random(),
+    )
+    torch.testing.assert_close(a[0], b[0])
+    assert a[1:] == b[1:]
+
+
+def test_set_seed_returns_a_seeded_generator():
+    g1, g2 = set_seed(7), set_seed(7)
+    torch.testing.assert_close(torch.rand(2, generator=g1), torch.rand(2, generator=g2))
+
+
+def test_set_seed_deterministic_switches_algorithms():
+    set_seed(0, deterministic=True)
+    try:
+        assert torch.are_deterministic_algorithms_enabled()
+    finally:
+        set_seed(0)
+    assert not torch.are_deterministic_algorithms_enabled()
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32])
+def test_set_seed_rejects_out_of_range(seed):
+    with pytest.raises(ValueError, match=r"seed must be in \[0, 2\*\*32\)"):
+        set_seed(seed)
+
+
+@pytest.mark.parametrize("seed", [1.5, "0", True, None])
+def test_set_seed_rejects_non_integers(seed):
+    with pytest.raises(TypeError, match="seed must be an int"):
+        set_seed(seed)
+
+
+def test_importing_dlbook_has_no_side_effects():
+    import subprocess
+    import sys
+
+    code = (
+        "import torch; torch.manual_seed(5); a = torch.rand(1);"
+        "n = torch.get_num_threads(); torch.manual_seed(5);"
+        "import dlbook, dlbook.explore, dlbook.checkpoint; b = torch.rand(1);"
+        "assert torch.equal(a, b), 'import drew random numbers';"
+        "assert torch.get_num_threads() == n, 'import changed the thread count';"
+        "assert not torch.are_deterministic_algorithms_enabled()"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
