@@ -58,7 +58,7 @@ class LivePlot:
 
     def _build(self, result) -> None:
         from matplotlib.figure import Figure
-        from matplotlib.ticker import MaxNLocator
+        from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
         n, colors = len(result.panels), _colors([result])
         self.fig = Figure(figsize=(4.6 * n, 3.6), dpi=100)
@@ -73,9 +73,14 @@ class LivePlot:
                 [ax.plot([], [], style, label=k, color=colors[k])[0] for k in panel.ys]
             )
             if all(isinstance(v, int) for v in panel.x):
-                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+                ax.xaxis.set_major_locator(
+                    MaxNLocator(integer=True, steps=[1, 2, 5, 10])
+                )
             ax.set(xlabel=panel.xlabel, ylabel=panel.ylabel)
-            ax.set_yscale("log" if panel.log_y else "linear")
+            if panel.log_y:  # plain labels: mathtext would cost a fifth of a redraw
+                ax.set_yscale("log")
+                ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+                ax.yaxis.set_minor_formatter(NullFormatter())
             ax.grid(alpha=0.3)
             ax.legend(fontsize="small")
 
@@ -94,7 +99,7 @@ class LivePlot:
                 ax.set_ylim(*panel.y_range)
         self.fig.suptitle(title)
         buffer = io.BytesIO()
-        self.fig.savefig(buffer, format="png")
+        self.fig.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
         return buffer.getvalue()
 
 
@@ -256,10 +261,13 @@ def static_figure(ex, runs: dict | None = None, traces: list | None = None):
         fig.update_xaxes(
             title_text=p.xlabel, range=_axis_range(ex, i, "x"), row=1, col=i + 1, **grid
         )
+        y_range = _axis_range(ex, i, "y", p.log_y, p.y_range)
+        decades = y_range[1] - y_range[0] if p.log_y and y_range else 0
         fig.update_yaxes(
             title_text=p.ylabel,
             type="log" if p.log_y else None,
-            range=_axis_range(ex, i, "y", p.log_y, p.y_range),
+            range=y_range,
+            dtick=(1 if decades <= 6 else 2) if decades else None,
             row=1,
             col=i + 1,
             **grid,
@@ -269,7 +277,7 @@ def static_figure(ex, runs: dict | None = None, traces: list | None = None):
         title={"text": ex.title(ex.initial), "x": 0.02, "y": 0.98, "yanchor": "top"},
         height=PLOT_HEIGHT + TOP + bottom,
         margin={"t": TOP, "b": bottom, "l": 60, "r": 20},
-        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.13},
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.17},
         sliders=sliders,
         updatemenus=menus,
         plot_bgcolor="white",
