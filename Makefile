@@ -17,7 +17,7 @@ RUN_ENV := DLBOOK_BUILD=1 TQDM_DISABLE=1 PYTHONHASHSEED=0 JUPYTER_PLATFORM_DIRS=
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
 JB_BUILD := $(BIN)/jupyter-book build . -W -n --keep-going
 
-.PHONY: setup book test lint unit nbval site-check execute lab bench clean
+.PHONY: setup book test lint unit nbval site-check colab execute lab bench clean chromium
 
 ## set-up ---------------------------------------------------------------------
 $(BIN)/.installed: requirements.txt pyproject.toml
@@ -47,11 +47,11 @@ book: setup
 	rm -rf _build/html _build/.doctrees
 	$(JB_BUILD)
 
-test: setup chromium lint unit nbval book site-check
+test: setup chromium lint unit nbval book site-check colab
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check dlbook tests scripts
+	$(BIN)/ruff format --check dlbook tests scripts book/_ext
 
 unit: setup
 	$(BIN)/pytest -q --doctest-modules dlbook tests/unit
@@ -62,6 +62,11 @@ nbval: setup
 
 site-check: setup chromium
 	$(BIN)/pytest -q tests/site
+
+# A Colab-like environment (torch, numpy, matplotlib, ipywidgets, a kernel) where a
+# chapter's bootstrap cell installs dlbook from this checkout, then the chapter runs.
+colab: setup
+	$(BIN)/pytest -q tests/colab
 
 ## authoring ----------------------------------------------------------------------
 execute: setup

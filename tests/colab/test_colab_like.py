@@ -1,0 +1,86 @@
+"""A Colab-like environment: only torch, numpy, matplotlib, ipywidgets and a kernel.
+
+Colab ships its own torch and a Jupyter kernel; a chapter's first code cell then
+installs ``dlbook`` with pip. This test builds such an environment from scratch,
+points the bootstrap cell at this checkout instead of GitHub (no network here),
+executes a chapter with live explorers (no ``DLBOOK_BUILD``), and checks that the
+chapter ran with ``dlbook``'s declared dependencies alone and that torch was not
+reinstalled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAPTER = os.environ.get("DLBOOK_COLAB_CHAPTER", "notebooks/03_mlp.ipynb")
+COLAB_PACKAGES = ["torch==2.13.0", "numpy", "matplotlib", "ipywidgets", "ipykernel",
+                  "nbclient"]
+GITHUB = "git+https://github.com/dlbook/deep-learning-with-pytorch"
+
+
+def run(*cmd: str, **kwargs) -> subprocess.CompletedProcess:
+    out = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    assert out.returncode == 0, f"{' '.join(cmd)} failed:\n{out.stdout}\n{out.stderr}"
+    return out
+
+
+@pytest.fixture(scope="module")
+def colab_python(tmp_path_factory) -> Path:
+    env_dir = tmp_path_factory.mktemp("colab") / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    run(str(python), "-m", "pip", "install", "-q", *COLAB_PACKAGES)
+    return python
+
+
+def torch_fingerprint(python: Path) -> str:
+    code = "import torch, os; print(torch.__version__, os.stat(torch.__file__).st_mtime)"
+    return run(str(python), "-c", code).stdout.strip()
+
+
+def test_chapter_runs_in_a_colab_like_environment(colab_python, tmp_path):
+    before = torch_fingerprint(colab_python)
+    missing = run(str(colab_python), "-c",
+                  "import importlib.util as u; print(u.find_spec('dlbook') is None)")
+    assert missing.stdout.strip() == "True", "dlbook must start uninstalled"
+
+    nb = nbformat.read(ROOT / CHAPTER, as_version=4)
+    bootstrap = nb.cells[1].source
+    assert GITHUB in bootstrap, "the second cell must be the Colab bootstrap cell"
+    nb.cells[1].source = bootstrap.replace(GITHUB, ROOT.as_uri())
+    notebook = tmp_path / Path(CHAPTER).name
+    nbformat.write(nb, notebook)
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DLBOOK_")}
+    env |= {"TQDM_DISABLE": "1", "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
+    code = (
+        "import sys, nbformat; from nbclient import NotebookClient;"
+        f"nb = nbformat.read({str(notebook)!r}, as_version=4);"
+        "NotebookClient(nb, timeout=600, kernel_name='python3',"
+        f" resources={{'metadata': {{'path': {str(tmp_path)!r}}}}}).execute();"
+        f"nbformat.write(nb, {str(notebook)!r})"
+    )
+    env["PATH"] = f"{colab_python.parent}:{env['PATH']}"
+    run(str(colab_python), "-c", code, env=env, cwd=tmp_path)
+
+    executed = nbformat.read(notebook, as_version=4)
+    errors = [o for c in executed.cells for o in c.get("outputs", [])
+              if o.output_type == "error"
+              and "raises-exception" not in c.metadata.get("tags", [])]
+    assert not errors, json.dumps(errors, indent=1)[:2000]
+    installed = run(str(colab_python), "-m", "pip", "show", "dlbook").stdout
+    assert "Name: dlbook" in installed, "the bootstrap cell did not install dlbook"
+    assert torch_fingerprint(colab_python) == before, "torch was reinstalled"
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-q"]))

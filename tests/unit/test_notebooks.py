@@ -1,0 +1,92 @@
+"""Every chapter keeps the book's conventions (CONTRIBUTING.md)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+COLAB = "https://colab.research.google.com/github/dlbook/deep-learning-with-pytorch/blob/main/notebooks/"
+BOOTSTRAP = '''if importlib.util.find_spec("dlbook") is None:
+    %pip install -q "dlbook @ git+https://github.com/dlbook/deep-learning-with-pytorch"'''
+
+
+def load(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def text(nb, kind: str) -> str:
+    return "\n".join(c.source for c in nb.cells if c.cell_type == kind)
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.stem)
+def nb_path(request) -> Path:
+    return request.param
+
+
+def test_every_notebook_is_in_the_table_of_contents():
+    toc = (ROOT / "_toc.yml").read_text()
+    listed = set(re.findall(r"file: (notebooks/\S+)", toc))
+    assert {f"notebooks/{p.stem}" for p in NOTEBOOKS} == listed
+    assert yaml.safe_load(toc)["root"] == "book/intro"
+
+
+def test_opening_title_colab_link_and_goals(nb_path):
+    first = load(nb_path).cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# Chapter ")
+    assert f"[Open in Colab]({COLAB}{nb_path.name})" in first.source
+    assert re.search(r"learning goals", first.source, re.IGNORECASE)
+
+
+def test_no_image_is_loaded_from_another_host(nb_path):
+    images = re.findall(r"!\[[^\]]*\]\((\S+?)\)", text(load(nb_path), "markdown"))
+    assert not [src for src in images if re.match(r"https?://", src)]
+
+
+def test_bootstrap_cell_installs_dlbook_only_when_missing(nb_path):
+    cell = load(nb_path).cells[1]
+    assert cell.cell_type == "code" and BOOTSTRAP in cell.source
+    pip_lines = [line for line in cell.source.splitlines() if "pip" in line]
+    assert pip_lines == [BOOTSTRAP.splitlines()[1]], "install dlbook alone, never torch"
+
+
+def test_setup_cell_seeds_and_uses_one_thread(nb_path):
+    setup = load(nb_path).cells[2].source
+    for needle in ("set_seed(", "torch.set_num_threads(1)", "get_device()"):
+        assert needle in setup, f"setup cell lacks {needle}"
+
+
+def test_ends_with_summary_exercises_solutions_and_self_check(nb_path):
+    nb = load(nb_path)
+    markdown = text(nb, "markdown")
+    assert re.search(r"^#+ .*Summary", markdown, re.MULTILINE)
+    assert re.search(r"^#+ .*Exercises", markdown, re.MULTILINE)
+    solutions = markdown.count(":class: dropdown") + sum(
+        "hide-input" in c.metadata.get("tags", []) for c in nb.cells
+    )
+    assert solutions >= 3, "at least 3 exercises with folded solutions"
+    assert any("assert " in c.source for c in nb.cells[-3:] if c.cell_type == "code")
+
+
+def test_notebooks_are_stored_executed_without_errors(nb_path):
+    for cell in load(nb_path).cells:
+        if cell.cell_type != "code" or "skip-execution" in cell.metadata.get(
+            "tags", []
+        ):
+            continue
+        assert cell.execution_count is not None, f"unexecuted cell: {cell.source[:80]}"
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        if "raises-exception" not in cell.metadata.get("tags", []):
+            assert not errors, f"stored error in: {cell.source[:80]}"
+
+
+def test_widget_outputs_are_excluded_from_nbval(nb_path):
+    for cell in load(nb_path).cells:
+        for out in cell.get("outputs", []):
+            if "application/vnd.jupyter.widget-view+json" in out.get("data", {}):
+                assert "nbval-ignore-output" in cell.metadata.get("tags", [])
