@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -28,6 +29,8 @@ GITHUB = "git+https://github.com/dlbook/deep-learning-with-pytorch"
 
 
 def run(*cmd: str, **kwargs) -> subprocess.CompletedProcess:
+    # never from the checkout, where ./dlbook would import without being installed
+    kwargs.setdefault("cwd", tempfile.gettempdir())
     out = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
     assert out.returncode == 0, f"{' '.join(cmd)} failed:\n{out.stdout}\n{out.stderr}"
     return out

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Execute every notebook on a CUDA GPU and record per-chapter times.
+#
+# The stored outputs come from a CPU, so on a GPU this checks that every cell runs
+# and the notebooks' own self-check assertions hold (nbval in lax mode), not every
+# printed digit. Prepare an offline CUDA machine (Python 3.12 with torch, numpy,
+# matplotlib, scikit-learn, tqdm and pytest) from the project root with
+#     ../shared/gpu/fetch-wheels.sh names lightning lightning-utilities torchmetrics
+# then, on the GPU machine, from the project root:
+#     bash scripts/gpu_check.sh            # writes ${OUT:-_build}/gpu_times.md
+set -uo pipefail
+out_dir=${OUT:-_build}
+mkdir -p "$out_dir"
+if [ -d .whl ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl
+  export PYTHONPATH=/tmp/site:$PWD PATH=/tmp/site/bin:$PATH
+  python3 -m ipykernel install --user --name python3 >/dev/null
+fi
+export PYTHONPATH=${PYTHONPATH:-$PWD} DLBOOK_DEVICE=cuda DLBOOK_BUILD=1 TQDM_DISABLE=1
+gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)
+report="$out_dir/gpu_times.md"
+{
+  echo "# Notebooks on ${gpu:-no GPU found} ($(date -u +%F))"
+  echo
+  echo "| notebook | result | seconds |"
+  echo "| --- | --- | ---: |"
+} >"$report"
+status=0
+for nb in notebooks/*.ipynb; do
+  start=$(date +%s.%N)
+  echo "=== $nb" >>"$out_dir/gpu_check.log"
+  if python3 -m pytest -p no:cacheprovider -q --nbval-lax "$nb" \
+      >>"$out_dir/gpu_check.log" 2>&1; then result=passed
+  else result=FAILED; status=1; fi
+  seconds=$(echo "$(date +%s.%N) - $start" | bc)
+  printf '| %s | %s | %.1f |\n' "$(basename "$nb")" "$result" "$seconds" >>"$report"
+done
+cat "$report"
+exit $status
