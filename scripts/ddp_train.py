@@ -1,0 +1,129 @@
+"""Train the chapter-3 digits MLP on several processes with DistributedDataParallel.
+
+Each process ("rank") holds a full copy of the model and trains on its own share
+of every epoch's examples (``DistributedSampler``). After each ``backward()``,
+DDP averages the gradients of all ranks (an all-reduce), so every rank takes the
+same optimizer step and the copies stay identical.
+
+Run it with ``torchrun``, which starts the processes and tells each its rank:
+
+    # one machine, 2 CPU processes (gloo backend): runs anywhere
+    torchrun --standalone --nproc_per_node=2 scripts/ddp_train.py --out /tmp/ddp
+    # one machine with 4 GPUs (nccl backend, one process per GPU)
+    torchrun --standalone --nproc_per_node=4 scripts/ddp_train.py
+    # 2 machines with 8 GPUs each: run this on both, with the first's address
+    torchrun --nnodes=2 --nproc_per_node=8 --rdzv-backend=c10d \
+        --rdzv-endpoint=HOST0:29500 --rdzv-id=digits scripts/ddp_train.py
+
+``python -m torch.distributed.run`` is the same launcher as ``torchrun``.
+Every rank prints lines starting ``[rank R]``; with ``--out DIR`` each also
+saves its final weights to ``DIR/rank{R}.pt``; ``--data FILE`` reads the
+tensors from a file (saved with ``dlbook.checkpoint.save``) instead of having
+every process load the digits with scikit-learn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+
+from dlbook import accuracy, load_digits_split, make_mlp, set_seed
+from dlbook.checkpoint import load, save
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=32, help="per process")
+    parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, help="folder for each rank's weights")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help="a file holding X_train, y_train, X_val, y_val (default: load the "
+        "digits with scikit-learn in every process)",
+    )
+    return parser.parse_args()
+
+
+def setup() -> tuple[int, int, torch.device]:
+    """Join the process group: NCCL on CUDA GPUs, gloo on CPUs."""
+    if "RANK" not in os.environ:
+        raise SystemExit("launch me with torchrun (see the docstring at the top)")
+    local_rank = int(os.environ["LOCAL_RANK"])
+    if torch.cuda.is_available():
+        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+        dist.init_process_group("nccl")
+    else:
+        device = torch.device("cpu")
+        dist.init_process_group("gloo")
+    return dist.get_rank(), dist.get_world_size(), device
+
+
+def log(rank: int, message: str) -> None:
+    print(f"[rank {rank}] {message}", flush=True)
+
+
+def train(args: argparse.Namespace, rank: int, world: int, device) -> nn.Module:
+    set_seed(args.seed)  # same initial weights everywhere (DDP also broadcasts)
+    torch.set_num_threads(1)
+    data = load(args.data) if args.data else vars(load_digits_split())
+    train_set = TensorDataset(data["X_train"], data["y_train"])
+    sampler = DistributedSampler(train_set, world, rank, shuffle=True, seed=args.seed)
+    loader = DataLoader(train_set, batch_size=args.batch_size, sampler=sampler)
+    model = DistributedDataParallel(make_mlp(64, 64, 10).to(device))
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    for epoch in range(args.epochs):
+        sampler.set_epoch(epoch)  # a new shuffle each epoch, agreed by all ranks
+        total, count = 0.0, 0
+        for X, y in loader:
+            X, y = X.to(device), y.to(device)
+            loss = loss_fn(model(X), y)
+            optimizer.zero_grad()
+            loss.backward()  # DDP all-reduces (averages) gradients here
+            optimizer.step()
+            total, count = total + loss.item() * len(y), count + len(y)
+        log(rank, f"epoch {epoch + 1}: {count} examples, loss {total / count:.4f}")
+    model.eval()
+    with torch.no_grad():
+        X_val, y_val = data["X_val"].to(device), data["y_val"].to(device)
+        val_acc = accuracy(model(X_val), y_val)
+    log(rank, f"validation accuracy {val_acc:.3f}")
+    return model.module
+
+
+def compare_weights(model: nn.Module, rank: int, world: int) -> float:
+    """Largest difference between this rank's weights and any other rank's."""
+    flat = nn.utils.parameters_to_vector(model.parameters()).detach()
+    everyone = [torch.empty_like(flat) for _ in range(world)]
+    dist.all_gather(everyone, flat)
+    return max((other - flat).abs().max().item() for other in everyone)
+
+
+def main() -> None:
+    args = parse_args()
+    rank, world, device = setup()
+    log(rank, f"of {world} processes, on {device}, backend {dist.get_backend()}")
+    model = train(args, rank, world, device)
+    log(
+        rank,
+        f"max weight difference to other ranks: {compare_weights(model, rank, world)}",
+    )
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        save(model.cpu(), args.out / f"rank{rank}.pt")
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()

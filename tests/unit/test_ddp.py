@@ -1,0 +1,36 @@
+"""scripts/ddp_train.py under torchrun: 2 gloo processes end with identical weights."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from dlbook.checkpoint import load
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "ddp_train.py"
+
+
+@pytest.mark.skipif(not torch.distributed.is_available(), reason="no torch.distributed")
+def test_two_gloo_processes_end_with_identical_weights(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    command += ["--nproc_per_node=2", str(SCRIPT), "--epochs=1", f"--out={tmp_path}"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run(
+        command, capture_output=True, text=True, env=env, timeout=240
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    for rank in (0, 1):
+        assert f"[rank {rank}] of 2 processes, on cpu, backend gloo" in lines
+        assert f"[rank {rank}] max weight difference to other ranks: 0.0" in lines
+    rank0, rank1 = load(tmp_path / "rank0.pt"), load(tmp_path / "rank1.pt")
+    assert rank0.keys() == rank1.keys()
+    for name in rank0:
+        assert torch.equal(rank0[name], rank1[name]), name
+    accuracies = {line.split("] ")[1] for line in lines if "validation" in line}
+    assert len(accuracies) == 1  # both ranks report the same validation accuracy
