@@ -5,7 +5,6 @@ Private to :mod:`dlbook.explore`.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
 import io
@@ -48,7 +47,7 @@ def _colors(results) -> dict[str, str]:
     return {name: COLORS[i % len(COLORS)] for i, name in enumerate(names)}
 
 
-# -- live: ipywidgets controls, matplotlib PNG in an Output widget ----------------
+# -- live: ipywidgets controls, a matplotlib PNG in an Image widget ---------------
 class LivePlot:
     """One matplotlib figure redrawn in place (new data, same axes) as a PNG:
     about 5x faster than building a figure per move. No pyplot state."""
@@ -119,7 +118,8 @@ def live_widget(ex):
         else:
             control = widgets.Dropdown(**common)
         ex.controls[name] = control
-    status, output, plot = widgets.HTML(), widgets.Output(), LivePlot()
+    status, plot = widgets.HTML(), LivePlot()
+    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
 
     def redraw(change=None) -> None:
         point = {name: c.value for name, c in ex.controls.items()}
@@ -127,21 +127,17 @@ def live_widget(ex):
         status.value = "" if cached else "computing..."
         start = time.perf_counter()
         try:
-            png = plot.png(ex.result(**point), ex.title(point))
+            image.value = plot.png(ex.result(**point), ex.title(point))
         except Exception as exc:
             status.value = f"<b>error</b>: {html.escape(repr(exc))}"
             raise
-        data = {"image/png": base64.b64encode(png).decode(), "text/plain": "<Figure>"}
-        output.outputs = (
-            {"output_type": "display_data", "data": data, "metadata": {}},
-        )
         took = time.perf_counter() - start
         status.value = f"{'cached' if cached else 'computed'}, drawn in {took:.2f} s"
 
     for control in ex.controls.values():
         control.observe(redraw, names="value")
     redraw()
-    return widgets.VBox([widgets.HBox(list(ex.controls.values())), output, status])
+    return widgets.VBox([widgets.HBox(list(ex.controls.values())), image, status])
 
 
 # -- static: a plotly figure whose controls switch between stored runs ------------
@@ -198,7 +194,7 @@ def _axis_range(ex, i: int, axis: str, log: bool = False, fixed=None):
 def _controls(ex) -> tuple[list, list, int]:
     """A slider per numeric parameter, a dropdown per other one, stacked below
     the plot; their method ``skip`` leaves the switching to the page's script."""
-    sliders, menus, offset = [], [], 60
+    sliders, menus, offset = [], [], 70
     for name, values in ex.grid.items():
         label, skip = ex.labels[name], {"method": "skip", "args": [None]}
         common = {

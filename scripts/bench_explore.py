@@ -2,7 +2,7 @@
 
 Simulates a reader on ``explore_lr_activation``'s widget: each move sets a
 control's value, which runs the widget's callback (train the point unless it
-is cached, draw the PNG, put it in the Output widget) before the assignment
+is cached, draw the PNG, put it in the Image widget) before the assignment
 returns; that assignment is timed. Also times the static grid's precompute
 and the second explorer's. Wall times include whatever else loads the CPU;
 CPU times (this process) estimate a quiet machine.
@@ -68,7 +68,7 @@ def _measure(**explorer_kwargs) -> dict[str, float]:
         was_cached = len(explorer.cache)
         times = _timed(lambda c=control, v=value: setattr(c, "value", v))
         (cached if len(explorer.cache) == was_cached else new).append(times)
-        images.add(explorer.widget().children[1].outputs[0]["data"]["image/png"])
+        images.add(bytes(explorer.widget().children[1].value))
     if len(images) < len(explorer.cache):
         raise RuntimeError("a move did not redraw the figure")
     every = new + cached

@@ -20,6 +20,12 @@ STATE = """box => {
     };
 }"""
 
+CONTROLS = """box => {
+    const layout = box.querySelector(".dlbook-explorer-plot")._fullLayout;
+    const first = (items, key) => items.length > 0 && items[0][key].length > 1;
+    return [first(layout.sliders, "steps"), first(layout.updatemenus, "buttons")];
+}"""
+
 
 def explorer_pages(site: Path) -> list[Path]:
     return sorted(
@@ -77,13 +83,16 @@ def test_explorers_switch_runs_in_the_browser(site, base_url, page):
                 "b => b.hasAttribute('data-drawn')", arg=box.element_handle()
             )
             state = box.evaluate(STATE)
-            if box.locator(".slider-container").count():
+            sliders, menus = box.evaluate(CONTROLS)
+            if sliders:
                 move_slider(box, page)
                 state = changed(box, state, page)
-            if box.locator(".updatemenu-header-group").count():
+            if menus:
                 pick_other_entry(box, page)
                 state = changed(box, state, page)
+            assert sliders or menus, f"{path.name}: an explorer without controls"
             if i == 0:
+                page.wait_for_timeout(600)  # let the dropdown finish closing
                 shot = site.parent / f"explorer-{path.stem}.png"
                 box.screenshot(path=str(shot))
         assert page.console_errors == [], f"{path.name}: {page.console_errors}"

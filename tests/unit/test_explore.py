@@ -158,8 +158,10 @@ def test_display_follows_the_build_variable(monkeypatch):
 
 
 # -- live mode -------------------------------------------------------------------
-def png(ex) -> str:
-    return ex.widget().children[1].outputs[0]["data"]["image/png"]
+def png(ex) -> bytes:
+    value = bytes(ex.widget().children[1].value)
+    assert value.startswith(b"\x89PNG")
+    return value
 
 
 def test_live_widget_recomputes_new_points_and_reuses_cached_ones():
