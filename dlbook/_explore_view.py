@@ -221,53 +221,15 @@ def _controls(ex) -> tuple[list, list, int]:
 
 def static_figure(ex, runs: dict | None = None, traces: list | None = None):
     """The plotly figure of the grid, drawn at the initial point."""
-    import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     if runs is None:
         runs, traces = _runs(ex)
     panels = ex.result(**ex.initial).panels
-    colors = _colors(ex.result(**p) for p in ex.points())
-    fig = make_subplots(
-        rows=1,
-        cols=len(panels),
-        subplot_titles=[p.title for p in panels],
-        horizontal_spacing=0.14,
-    )
-    index, arrays = 0, runs["arrays"]
-    for size, k in zip(runs["sizes"], runs["initial"]):
-        index = index * size + k
-    for (i, s), (xi, yi) in zip(traces, runs["points"][index]):
-        line = {"x": arrays[xi] if xi >= 0 else [], "y": arrays[yi] if yi >= 0 else []}
-        fig.add_trace(
-            go.Scatter(
-                name=s,
-                legendgroup=s,
-                showlegend=s not in [t.name for t in fig.data],
-                mode="lines+markers" if len(line["x"]) <= MARKERS_UP_TO else "lines",
-                marker_size=5,
-                line_color=colors[s],
-                **line,
-            ),
-            row=1,
-            col=i + 1,
-        )
-    grid = {"gridcolor": "#eee", "zeroline": False, "exponentformat": "power"}
-    for i, p in enumerate(panels):
-        fig.update_xaxes(
-            title_text=p.xlabel, range=_axis_range(ex, i, "x"), row=1, col=i + 1, **grid
-        )
-        y_range = _axis_range(ex, i, "y", p.log_y, p.y_range)
-        decades = y_range[1] - y_range[0] if p.log_y and y_range else 0
-        fig.update_yaxes(
-            title_text=p.ylabel,
-            type="log" if p.log_y else None,
-            range=y_range,
-            dtick=(1 if decades <= 6 else 2) if decades else None,
-            row=1,
-            col=i + 1,
-            **grid,
-        )
+    titles = [p.title for p in panels]
+    fig = make_subplots(1, len(panels), subplot_titles=titles, horizontal_spacing=0.14)
+    _add_traces(fig, ex, runs, traces)
+    _style_axes(fig, ex, panels)
     sliders, menus, bottom = _controls(ex)
     fig.update_layout(
         title={"text": ex.title(ex.initial), "x": 0.02, "y": 0.98, "yanchor": "top"},
@@ -281,6 +243,47 @@ def static_figure(ex, runs: dict | None = None, traces: list | None = None):
     )
     fig.layout.template = None  # plotly.js defaults; keeps the page small
     return fig
+
+
+def _add_traces(fig, ex, runs: dict, traces: list) -> None:
+    import plotly.graph_objects as go
+
+    colors = _colors(ex.result(**p) for p in ex.points())
+    index, arrays = 0, runs["arrays"]
+    for size, k in zip(runs["sizes"], runs["initial"]):
+        index = index * size + k  # the initial point, as the page's script counts
+    for (i, name), (xi, yi) in zip(traces, runs["points"][index]):
+        x, y = (arrays[xi], arrays[yi]) if xi >= 0 else ([], [])
+        trace = go.Scatter(
+            x=x,
+            y=y,
+            name=name,
+            legendgroup=name,
+            showlegend=name not in [t.name for t in fig.data],
+            mode="lines+markers" if len(x) <= MARKERS_UP_TO else "lines",
+            marker_size=5,
+            line_color=colors[name],
+        )
+        fig.add_trace(trace, row=1, col=i + 1)
+
+
+def _style_axes(fig, ex, panels: list) -> None:
+    """Axis titles, and ranges fixed over the whole grid so points compare."""
+    grid = {"gridcolor": "#eee", "zeroline": False, "exponentformat": "power"}
+    for i, p in enumerate(panels):
+        where = {"row": 1, "col": i + 1}
+        x_range = _axis_range(ex, i, "x")
+        fig.update_xaxes(title_text=p.xlabel, range=x_range, **where, **grid)
+        y_range = _axis_range(ex, i, "y", p.log_y, p.y_range)
+        decades = y_range[1] - y_range[0] if p.log_y and y_range else 0
+        fig.update_yaxes(
+            title_text=p.ylabel,
+            type="log" if p.log_y else None,
+            range=y_range,
+            dtick=(1 if decades <= 6 else 2) if decades else None,
+            **where,
+            **grid,
+        )
 
 
 class StaticExplorer:
