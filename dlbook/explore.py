@@ -179,9 +179,10 @@ class Explorer:
 
     def precompute(self) -> int:
         """Compute every point of the grid not cached yet; return the grid size."""
-        for point in self.points():
+        points = self.points()
+        for point in points:
             self.result(**point)
-        return len(self.cache)
+        return len(points)
 
     def title(self, point: dict[str, Any]) -> str:
         """The figure title at ``point``: the result's own, or point and metrics."""
