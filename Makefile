@@ -28,12 +28,13 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 # The site's JavaScript, installed from package registries and served by the site:
-# MathJax from npm, plotly.js from the plotly package on PyPI.
-_vendor/.installed: package.json package-lock.json $(BIN)/.installed
+# MathJax and plotly.js's basic bundle (scatter plots: all the explorers draw; 1 MB
+# instead of 4.8 MB) from npm, at the version the plotly Python package targets.
+_vendor/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	rm -rf _vendor && mkdir -p _vendor/plotly
 	cp -r node_modules/mathjax/es5 _vendor/mathjax
-	cp "$$($(BIN)/python -c 'import plotly, pathlib; print(pathlib.Path(plotly.__file__).parent / "package_data" / "plotly.min.js")')" _vendor/plotly/
+	cp node_modules/plotly.js-basic-dist-min/plotly-basic.min.js _vendor/plotly/plotly.min.js
 	touch $@
 
 chromium:
