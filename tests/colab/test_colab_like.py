@@ -23,8 +23,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTER = os.environ.get("DLBOOK_COLAB_CHAPTER", "notebooks/03_mlp.ipynb")
-COLAB_PACKAGES = ["torch==2.13.0", "numpy", "matplotlib", "ipywidgets", "ipykernel",
-                  "nbclient"]
+COLAB_PACKAGES = [
+    "torch==2.13.0",
+    "numpy",
+    "matplotlib",
+    "ipywidgets",
+    "ipykernel",
+    "nbclient",
+]
 GITHUB = "git+https://github.com/dlbook/deep-learning-with-pytorch"
 
 
@@ -46,14 +52,19 @@ def colab_python(tmp_path_factory) -> Path:
 
 
 def torch_fingerprint(python: Path) -> str:
-    code = "import torch, os; print(torch.__version__, os.stat(torch.__file__).st_mtime)"
+    code = (
+        "import torch, os; print(torch.__version__, os.stat(torch.__file__).st_mtime)"
+    )
     return run(str(python), "-c", code).stdout.strip()
 
 
 def test_chapter_runs_in_a_colab_like_environment(colab_python, tmp_path):
     before = torch_fingerprint(colab_python)
-    missing = run(str(colab_python), "-c",
-                  "import importlib.util as u; print(u.find_spec('dlbook') is None)")
+    missing = run(
+        str(colab_python),
+        "-c",
+        "import importlib.util as u; print(u.find_spec('dlbook') is None)",
+    )
     assert missing.stdout.strip() == "True", "dlbook must start uninstalled"
 
     nb = nbformat.read(ROOT / CHAPTER, as_version=4)
@@ -76,9 +87,13 @@ def test_chapter_runs_in_a_colab_like_environment(colab_python, tmp_path):
     run(str(colab_python), "-c", code, env=env, cwd=tmp_path)
 
     executed = nbformat.read(notebook, as_version=4)
-    errors = [o for c in executed.cells for o in c.get("outputs", [])
-              if o.output_type == "error"
-              and "raises-exception" not in c.metadata.get("tags", [])]
+    errors = [
+        o
+        for c in executed.cells
+        for o in c.get("outputs", [])
+        if o.output_type == "error"
+        and "raises-exception" not in c.metadata.get("tags", [])
+    ]
     assert not errors, json.dumps(errors, indent=1)[:2000]
     installed = run(str(colab_python), "-m", "pip", "show", "dlbook").stdout
     assert "Name: dlbook" in installed, "the bootstrap cell did not install dlbook"
