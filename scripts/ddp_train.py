@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 import torch
@@ -59,7 +60,8 @@ def setup() -> tuple[int, int, torch.device]:
     if "RANK" not in os.environ:
         raise SystemExit("launch me with torchrun (see the docstring at the top)")
     local_rank = int(os.environ["LOCAL_RANK"])
-    if torch.cuda.is_available():
+    # One GPU per process, or every process on the CPU (all ranks must agree).
+    if torch.cuda.device_count() >= int(os.environ["LOCAL_WORLD_SIZE"]):
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
         dist.init_process_group("nccl")
@@ -70,7 +72,9 @@ def setup() -> tuple[int, int, torch.device]:
 
 
 def log(rank: int, message: str) -> None:
-    print(f"[rank {rank}] {message}", flush=True)
+    """Print one line in a single write, so lines of different ranks never mix."""
+    sys.stdout.write(f"[rank {rank}] {message}\n")
+    sys.stdout.flush()
 
 
 def train(args: argparse.Namespace, rank: int, world: int, device) -> nn.Module:

@@ -10,15 +10,24 @@ from pathlib import Path
 import pytest
 import torch
 
-from dlbook.checkpoint import load
+from dlbook.checkpoint import load, save
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "ddp_train.py"
 
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="no torch.distributed")
 def test_two_gloo_processes_end_with_identical_weights(tmp_path: Path) -> None:
+    # Small random data in a file: the workers skip loading scikit-learn.
+    gen = torch.Generator().manual_seed(0)
+    data = {
+        "X_train": torch.randn(100, 64, generator=gen),
+        "X_val": torch.randn(20, 64),
+    }
+    data.update(y_train=torch.randint(0, 10, (100,)), y_val=torch.randint(0, 10, (20,)))
+    save(data, tmp_path / "data.pt")
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
-    command += ["--nproc_per_node=2", str(SCRIPT), "--epochs=1", f"--out={tmp_path}"]
+    command += ["--nproc_per_node=2", str(SCRIPT), "--epochs=2"]
+    command += [f"--data={tmp_path / 'data.pt'}", f"--out={tmp_path}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
     result = subprocess.run(
         command, capture_output=True, text=True, env=env, timeout=240
@@ -27,6 +36,7 @@ def test_two_gloo_processes_end_with_identical_weights(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     for rank in (0, 1):
         assert f"[rank {rank}] of 2 processes, on cpu, backend gloo" in lines
+        assert f"[rank {rank}] epoch 2: 50 examples" in " ".join(lines)
         assert f"[rank {rank}] max weight difference to other ranks: 0.0" in lines
     rank0, rank1 = load(tmp_path / "rank0.pt"), load(tmp_path / "rank1.pt")
     assert rank0.keys() == rank1.keys()
