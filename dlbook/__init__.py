@@ -3,8 +3,10 @@
 Nothing happens at import time: no seeding, no downloads, no global settings.
 """
 
+from . import checkpoint
 from .data import DigitsSplit, load_digits_split, make_loaders, standardize
 from .device import available_devices, get_device
+from .explore import Explorer, explore_activation_depth, explore_lr_activation
 from .models import ACTIVATIONS, get_activation, make_mlp
 from .plot import plot_history
 from .seed import set_seed
@@ -15,9 +17,13 @@ __version__ = "0.1.0"
 __all__ = [
     "ACTIVATIONS",
     "DigitsSplit",
+    "Explorer",
     "accuracy",
     "available_devices",
+    "checkpoint",
     "evaluate",
+    "explore_activation_depth",
+    "explore_lr_activation",
     "fit",
     "get_activation",
     "get_device",
