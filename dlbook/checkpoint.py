@@ -86,11 +86,11 @@ def _zip_problem(path: Path, verify: bool) -> str | None:
             "it is not a complete PyTorch checkpoint (truncated, corrupt, or "
             "an old non-zip format); load an earlier checkpoint"
         )
-    if not verify:
-        return None
     try:
         with zipfile.ZipFile(path) as archive:
-            bad = archive.testzip()  # reads every member and checks its CRC
+            if not any(n.endswith("data.pkl") for n in archive.namelist()):
+                return "its save did not finish (the archive holds no data.pkl)"
+            bad = archive.testzip() if verify else None  # checks every CRC
     except (zipfile.BadZipFile, OSError, EOFError) as error:
         return f"its zip archive is damaged ({error})"
     return None if bad is None else f"member {bad!r} fails its checksum (corrupt)"

@@ -125,6 +125,20 @@ def test_load_corrupt_bytes_detected_by_checksum(tmp_path: Path) -> None:
         load(tmp_path / "c.pt")
 
 
+def test_load_unfinished_torch_save_gives_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "c.pt"
+    torch.save({"w": torch.ones(3)}, path)
+    with pytest.raises(Exception, match="pickle"):  # plain torch.save fails midway
+        torch.save({"w": torch.ones(3), "f": lambda: 0}, path)
+    with pytest.raises(CheckpointError, match="did not finish"):
+        load(path)
+
+
+def test_load_without_verify_skips_checksums(tmp_path: Path) -> None:
+    save({"w": torch.ones(3)}, tmp_path / "c.pt")
+    assert load(tmp_path / "c.pt", verify=False)["w"].sum().item() == 3.0
+
+
 def test_load_weights_only_refuses_code(tmp_path: Path) -> None:
     torch.save({"f": print}, tmp_path / "code.pt")
     with pytest.raises(Exception, match="Weights only load failed"):
