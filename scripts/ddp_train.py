@@ -35,7 +35,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
-from dlbook import accuracy, load_digits_split, make_mlp, set_seed
+from dlbook import accuracy, load_digits_split
 from dlbook.checkpoint import load, save
 
 
@@ -77,14 +77,21 @@ def log(rank: int, message: str) -> None:
     sys.stdout.flush()
 
 
+def make_model() -> nn.Module:
+    """Chapter 3's ``MyNet(64)``: 64 -> 20 -> 30 -> 10 with ReLU, as a Sequential."""
+    return nn.Sequential(
+        nn.Linear(64, 20), nn.ReLU(), nn.Linear(20, 30), nn.ReLU(), nn.Linear(30, 10)
+    )
+
+
 def train(args: argparse.Namespace, rank: int, world: int, device) -> nn.Module:
-    set_seed(args.seed)  # same initial weights everywhere (DDP also broadcasts)
+    torch.manual_seed(args.seed)  # same initial weights everywhere (DDP broadcasts too)
     torch.set_num_threads(1)
     data = load(args.data) if args.data else vars(load_digits_split())
     train_set = TensorDataset(data["X_train"], data["y_train"])
     sampler = DistributedSampler(train_set, world, rank, shuffle=True, seed=args.seed)
     loader = DataLoader(train_set, batch_size=args.batch_size, sampler=sampler)
-    model = DistributedDataParallel(make_mlp(64, 64, 10).to(device))
+    model = DistributedDataParallel(make_model().to(device))
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
     for epoch in range(args.epochs):
