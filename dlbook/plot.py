@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
-from matplotlib.ticker import MaxNLocator
-
 __all__ = ["plot_history"]
 
 
@@ -32,6 +29,9 @@ def plot_history(
         raise ValueError(
             f"history needs a non-empty 'train_loss' list; got keys {sorted(history)}"
         )
+    import matplotlib.pyplot as plt  # imported on first use: ~1 s per process
+    from matplotlib.ticker import MaxNLocator
+
     has_metric = bool(history.get("train_metric") or history.get("val_metric"))
     ncols = 2 if has_metric else 1
     fig, axes = plt.subplots(1, ncols, figsize=(5 * ncols, 3.4), squeeze=False)

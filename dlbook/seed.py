@@ -36,7 +36,9 @@ def set_seed(seed: int, deterministic: bool = False) -> torch.Generator:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
-    torch.use_deterministic_algorithms(deterministic, warn_only=False)
+    if deterministic or torch.are_deterministic_algorithms_enabled():
+        # Only switch when needed: the call imports torch's compiler (~1.7 s).
+        torch.use_deterministic_algorithms(deterministic)
     if deterministic:
         # cuBLAS needs this workspace setting for deterministic matmuls.
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
