@@ -65,19 +65,38 @@ def evaluate(
     device = torch.device(device) if device is not None else _model_device(model)
     was_training = model.training
     model.eval()
+    totals = _run_epoch(model, loader, loss_fn, metric, device)
+    model.train(was_training)
+    if totals[2] == 0:
+        raise ValueError("evaluate got an empty loader")
+    return _averages(*totals, metric)
+
+
+def _run_epoch(model, loader, loss_fn, metric, device, optimizer=None):
+    """One pass over ``loader``; a training step per batch if ``optimizer``.
+
+    Returns the summed loss and metric (each batch weighted by its size) and
+    the number of examples.
+    """
     total_loss = total_metric = 0.0
     count = 0
     for X, y in loader:
         X, y = X.to(device), y.to(device)
         y_hat = model(X)
+        loss = loss_fn(y_hat, y)
+        if optimizer is not None:
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
         n = len(y)
-        total_loss += loss_fn(y_hat, y).item() * n
+        total_loss += loss.item() * n
         if metric is not None:
-            total_metric += metric(y_hat, y) * n
+            total_metric += metric(y_hat.detach(), y) * n
         count += n
-    model.train(was_training)
-    if count == 0:
-        raise ValueError("evaluate got an empty loader")
+    return total_loss, total_metric, count
+
+
+def _averages(total_loss, total_metric, count, metric) -> dict[str, float]:
     result = {"loss": total_loss / count}
     if metric is not None:
         result["metric"] = total_metric / count
@@ -180,27 +199,12 @@ def fit(
 
 def _train_epoch(model, loader, loss_fn, optimizer, metric, device) -> dict[str, float]:
     model.train()
-    total_loss = total_metric = 0.0
-    count = 0
-    for X, y in loader:
-        X, y = X.to(device), y.to(device)
-        y_hat = model(X)
-        loss = loss_fn(y_hat, y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        n = len(y)
-        total_loss += loss.item() * n
-        if metric is not None:
-            total_metric += metric(y_hat.detach(), y) * n
-        count += n
+    totals = _run_epoch(model, loader, loss_fn, metric, device, optimizer)
+    total_loss, _, count = totals
     if count == 0:
         raise ValueError("fit got an empty train_loader")
     if not math.isfinite(total_loss):
         raise FloatingPointError(
             f"training loss became {total_loss / count}; lower the learning rate"
         )
-    out = {"loss": total_loss / count}
-    if metric is not None:
-        out["metric"] = total_metric / count
-    return out
+    return _averages(*totals, metric)
