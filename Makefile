@@ -76,7 +76,7 @@ execute: setup
 			--ExecutePreprocessor.timeout=600 "$$nb"; done
 
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 bench: setup
 	$(BIN)/python scripts/bench.py
