@@ -90,3 +90,12 @@ def test_widget_outputs_are_excluded_from_nbval(nb_path):
         for out in cell.get("outputs", []):
             if "application/vnd.jupyter.widget-view+json" in out.get("data", {}):
                 assert "nbval-ignore-output" in cell.metadata.get("tags", [])
+
+
+def test_cells_skipped_by_the_build_are_skipped_by_nbval_too(nb_path):
+    # nbval ignores `skip-execution` (myst-nb's and nbclient's tag): without
+    # `nbval-skip` such a cell runs under nbval, with nothing stored to compare.
+    for cell in load(nb_path).cells:
+        tags = cell.metadata.get("tags", [])
+        if "skip-execution" in tags:
+            assert "nbval-skip" in tags, f"add nbval-skip to: {cell.source[:80]}"
