@@ -16,6 +16,7 @@ Usage: ``make bench`` (or ``.venv/bin/python scripts/bench.py --runs 1``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -70,8 +71,27 @@ def _iso(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
+@contextlib.contextmanager
+def environment(**values: str):
+    """Set environment variables for the kernels started inside, then restore."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
 def bench_notebooks(runs: int) -> dict:
-    os.environ.update(RUN_ENV)
+    with environment(**RUN_ENV):
+        return _bench_notebooks(runs)
+
+
+def _bench_notebooks(runs: int) -> dict:
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
     times: dict[str, list[float]] = {nb.stem: [] for nb in notebooks}
     slowest: dict[str, list] = {}
@@ -165,6 +185,7 @@ def bench_fit_overhead(pairs: int) -> dict:
 def bench_explorer() -> dict:
     from bench_explore import measure
 
+    os.environ.pop("DLBOOK_BUILD", None)  # the live widget, as a reader moves it
     return measure()
 
 
@@ -278,6 +299,10 @@ def main() -> None:
     for name in args.only:
         print(f"measuring {name} ...", flush=True)
         results[name] = steps[name]()
+        write(results)  # keep what was measured even if a later step fails
+
+
+def write(results: dict) -> None:
     text = report(results)
     (ROOT / "_build").mkdir(exist_ok=True)
     (ROOT / "_build" / "bench.md").write_text(text)
