@@ -98,39 +98,31 @@ def test_fit_matches_a_hand_written_loop():
         torch.testing.assert_close(a, b)
 
 
-def test_fit_without_validation_or_metric():
+def fit_linear(val: bool, num_epochs: int, **kwargs) -> dict[str, list[float]]:
+    """fit() on a 3-class linear model and one batch of blobs."""
     X, y = blobs(32)
     model = nn.Linear(2, 3)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    h = fit(
+    loader = [(X, y)]
+    return fit(
         model,
-        [(X, y)],
-        None,
+        loader,
+        loader if val else None,
         nn.CrossEntropyLoss(),
         opt,
-        2,
-        metric=None,
+        num_epochs,
         device="cpu",
         progress=False,
+        **kwargs,
     )
-    assert sorted(h) == ["train_loss"]
+
+
+def test_fit_without_validation_or_metric():
+    assert sorted(fit_linear(False, 2, metric=None)) == ["train_loss"]
 
 
 def test_early_stop_callback_ends_training():
-    X, y = blobs(32)
-    model = nn.Linear(2, 3)
-    opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    h = fit(
-        model,
-        [(X, y)],
-        [(X, y)],
-        nn.CrossEntropyLoss(),
-        opt,
-        50,
-        device="cpu",
-        progress=False,
-        on_epoch_end=lambda epoch, h: epoch == 2,
-    )
+    h = fit_linear(True, 50, on_epoch_end=lambda epoch, h: epoch == 2)
     assert len(h["train_loss"]) == 3
 
 
