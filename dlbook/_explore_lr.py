@@ -17,7 +17,13 @@ from .train import fit
 
 
 class _Batches:
-    """Shuffled mini-batches of ``(X, y)``, reshuffled on every pass."""
+    """Shuffled mini-batches of ``(X, y)``, reshuffled on every pass.
+
+    ``make_loaders`` would do, but a ``DataLoader`` over a ``TensorDataset``
+    indexes and collates example by example: 158 ms per 20 epochs of digits
+    against 6 ms here (measured on the 2-core CPU), too much of the 0.5 s a
+    slider move may take.
+    """
 
     def __init__(self, X, y, batch_size: int, seed: int) -> None:
         self.X, self.y, self.batch_size = X, y, batch_size
