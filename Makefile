@@ -4,6 +4,7 @@
 #   make execute  re-run the notebooks in place, storing their outputs (NB=one.ipynb for one)
 #   make lab      JupyterLab on the same environment
 #   make bench    measure run times and budgets (writes _build/bench.md)
+#   make devcheck the notebooks on a simulated CUDA GPU (part of make test)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -17,7 +18,7 @@ RUN_ENV := DLBOOK_BUILD=1 TQDM_DISABLE=1 PYTHONHASHSEED=0 JUPYTER_PLATFORM_DIRS=
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
 JB_BUILD := $(BIN)/jupyter-book build . -W -n --keep-going
 
-.PHONY: setup book test lint unit nbval site-check colab execute lab bench clean chromium
+.PHONY: setup book test lint unit nbval devcheck site-check colab execute lab bench clean chromium
 
 ## set-up ---------------------------------------------------------------------
 $(BIN)/.installed: requirements.txt pyproject.toml
@@ -48,7 +49,7 @@ book: setup
 	rm -rf _build/html _build/.doctrees
 	$(JB_BUILD)
 
-test: setup chromium lint unit nbval book site-check colab
+test: setup chromium lint unit nbval devcheck book site-check colab
 
 lint: setup
 	$(BIN)/ruff check .
@@ -60,6 +61,16 @@ unit: setup
 nbval: setup
 	$(RUN_ENV) $(BIN)/pytest -q --nbval $(NB) \
 		--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=600
+
+# Every notebook again, on a CUDA GPU simulated on the CPU (tests/devcheck): a
+# tensor left on the CPU beside one on the GPU, .numpy() on a GPU tensor or a CPU
+# generator drawing on the GPU fails here as it would on a real GPU. Outputs are
+# not compared (cells that branch on the device type print other numbers); every
+# cell must run and the notebooks' self-checks must pass.
+devcheck: setup
+	$(RUN_ENV) DLBOOK_DEVICE=cuda JUPYTER_PATH=$(CURDIR)/tests/devcheck PYTHONPATH=$(CURDIR) \
+		$(BIN)/pytest -q --nbval-lax --nbval-kernel-name python3-fake-cuda $(NB) \
+		--nbval-cell-timeout=600
 
 site-check: setup chromium
 	$(BIN)/pytest -q tests/site
