@@ -4,7 +4,7 @@
 #   make execute  re-run the notebooks in place, storing their outputs (NB=one.ipynb for one)
 #   make lab      JupyterLab on the same environment
 #   make bench    measure run times and budgets (writes _build/bench.md)
-#   make devcheck the notebooks on a simulated CUDA GPU (part of make test)
+#   make devcheck the notebooks on simulated CUDA and MPS GPUs (part of make test)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -62,15 +62,26 @@ nbval: setup
 	$(RUN_ENV) $(BIN)/pytest -q --nbval $(NB) \
 		--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=600
 
-# Every notebook again, on a CUDA GPU simulated on the CPU (tests/devcheck): a
-# tensor left on the CPU beside one on the GPU, .numpy() on a GPU tensor or a CPU
-# generator drawing on the GPU fails here as it would on a real GPU. Outputs are
-# not compared (cells that branch on the device type print other numbers); every
-# cell must run and the notebooks' self-checks must pass.
+# Every notebook again on a GPU simulated on the CPU (tests/devcheck/fake_gpu.py),
+# CUDA and Apple MPS side by side: a tensor left on the CPU beside one on the GPU,
+# .numpy() on a GPU tensor, a CPU generator drawing on the GPU or (MPS) a float64
+# tensor on the GPU fails here as on a real GPU. Outputs are not compared (cells that
+# branch on the device type print other numbers); every cell must run and the
+# notebooks' self-checks must pass. Logs: _build/devcheck-<kind>.log.
+DEVCHECK ?= cuda mps
 devcheck: setup
-	$(RUN_ENV) DLBOOK_DEVICE=cuda JUPYTER_PATH=$(CURDIR)/tests/devcheck PYTHONPATH=$(CURDIR) \
-		$(BIN)/pytest -q --nbval-lax --nbval-kernel-name python3-fake-cuda $(NB) \
-		--nbval-cell-timeout=600
+	mkdir -p _build
+	kinds=($(DEVCHECK)); pids=(); for kind in "$${kinds[@]}"; do \
+		$(RUN_ENV) DLBOOK_DEVICE=$$kind JUPYTER_PATH=$(CURDIR)/tests/devcheck \
+			PYTHONPATH=$(CURDIR) $(BIN)/pytest -q -p no:cacheprovider --nbval-lax \
+			--nbval-kernel-name python3-fake-gpu --nbval-cell-timeout=600 $(NB) \
+			>_build/devcheck-$$kind.log 2>&1 & pids+=($$!); done; \
+	status=0; for i in "$${!kinds[@]}"; do kind=$${kinds[$$i]}; \
+		if wait $${pids[$$i]}; then \
+			echo "simulated $$kind GPU: $$(tail -n 1 _build/devcheck-$$kind.log)"; \
+		else status=1; cat _build/devcheck-$$kind.log; \
+			echo "simulated $$kind GPU: FAILED (log above: _build/devcheck-$$kind.log)"; fi; \
+	done; exit $$status
 
 site-check: setup chromium
 	$(BIN)/pytest -q tests/site

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Execute every notebook on a CUDA GPU and record per-chapter times.
+# Execute every notebook on a CUDA GPU and record per-chapter times; first measure
+# the CPU-vs-GPU step times that chapter 7 plots (scripts/gpu_step_times.py).
 #
 # The stored outputs come from a CPU, so on a GPU this checks that every cell runs
 # and the notebooks' own self-check assertions hold (nbval in lax mode), not every
@@ -7,7 +8,11 @@
 # matplotlib, scikit-learn, tqdm and pytest) from the project root with
 #     ../shared/gpu/fetch-wheels.sh names lightning lightning-utilities torchmetrics
 # then, on the GPU machine, from the project root:
-#     bash scripts/gpu_check.sh            # writes ${OUT:-_build}/gpu_times.md
+#     bash scripts/gpu_check.sh   # writes gpu_times.md, gpu_check.log and
+#                                 # gpu_step_times.json into ${OUT:-_build}
+# Back on the book's machine: copy gpu_step_times.json to book/data/, then
+# make execute NB=notebooks/07_faq.ipynb. (make devcheck catches most device bugs
+# without a GPU; this is the real thing.)
 set -uo pipefail
 out_dir=${OUT:-_build}
 mkdir -p "$out_dir"
@@ -17,6 +22,9 @@ if [ -d .whl ]; then
   python3 -m ipykernel install --user --name python3 >/dev/null
 fi
 export PYTHONPATH=${PYTHONPATH:-$PWD} DLBOOK_DEVICE=cuda DLBOOK_BUILD=1 TQDM_DISABLE=1
+python3 scripts/gpu_step_times.py --out "$out_dir/gpu_step_times.json" \
+  >"$out_dir/gpu_check.log" 2>&1 || echo "gpu_step_times.py FAILED (see gpu_check.log)"
+cp -f "$out_dir/gpu_step_times.json" book/data/ 2>/dev/null || true
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)
 report="$out_dir/gpu_times.md"
 {
@@ -27,13 +35,14 @@ report="$out_dir/gpu_times.md"
 } >"$report"
 status=0
 for nb in notebooks/*.ipynb; do
-  start=$(date +%s.%N)
+  start=$(date +%s%N)
   echo "=== $nb" >>"$out_dir/gpu_check.log"
   if python3 -m pytest -p no:cacheprovider -q --nbval-lax "$nb" \
       >>"$out_dir/gpu_check.log" 2>&1; then result=passed
   else result=FAILED; status=1; fi
-  seconds=$(echo "$(date +%s.%N) - $start" | bc)
-  printf '| %s | %s | %.1f |\n' "$(basename "$nb")" "$result" "$seconds" >>"$report"
+  tenths=$((($(date +%s%N) - start) / 100000000))
+  printf '| %s | %s | %d.%d |\n' "$(basename "$nb")" "$result" $((tenths / 10)) \
+    $((tenths % 10)) >>"$report"
 done
 cat "$report"
 exit $status

@@ -1,13 +1,17 @@
-"""An IPython kernel with the simulated CUDA device on (see fake_cuda.py).
+"""An IPython kernel with a simulated GPU (see fake_gpu.py).
 
-``make devcheck`` registers it as the kernel ``python3-fake-cuda`` and runs every
-notebook in it with ``DLBOOK_DEVICE=cuda``.
+The GPU kind comes from ``DLBOOK_DEVICE`` (``cuda`` or ``mps``), the variable that
+also makes ``dlbook.get_device()`` choose it. ``make devcheck`` registers this
+kernel as ``python3-fake-gpu`` and runs every notebook in it.
 """
+
+import os
 
 from ipykernel import kernelapp
 
-from tests.devcheck import fake_cuda
+from tests.devcheck import fake_gpu
 
 if __name__ == "__main__":
-    fake_cuda.enable()
+    kind = os.environ.get("DLBOOK_DEVICE", "cuda").partition(":")[0]
+    fake_gpu.enable(kind)
     kernelapp.launch_new_instance()
