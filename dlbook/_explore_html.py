@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from ._explore_result import uses_slider
 from ._explore_static import runs_of, static_figure
 
 
@@ -22,7 +23,7 @@ class StaticExplorer:
             f"Explorer({' x '.join(ex.grid)}: {len(runs['points'])} precomputed "
             "runs; interactive on the book's website, live in a running notebook)"
         )
-        self.html = _html(self.figure, runs)
+        self.html = _html(self.figure, runs, _keys_hint(ex))
 
     def _repr_html_(self) -> str:
         return self.html
@@ -41,7 +42,23 @@ def _json(obj) -> str:
     return text.replace("</", "<\\/")  # cannot close the <script> element
 
 
-def _html(figure, runs: dict) -> str:
+_KEYS = (
+    ("&larr;/&rarr;", "left and right arrows"),
+    ("&uarr;/&darr;", "up and down arrows"),
+)
+
+
+def _keys_hint(ex) -> tuple[str, str]:
+    """What the arrow keys change: visible text and the figure's aria-label.
+    Left/right step the first slider, up/down the next control (as in the JS)."""
+    names = sorted(ex.grid, key=lambda name: not uses_slider(ex.grid[name]))
+    labels = [ex.labels[name] for name in names][: len(_KEYS)]
+    shown = ", ".join(f"{k[0]} {label}" for k, label in zip(_KEYS, labels))
+    spoken = "; ".join(f"{k[1]}: {label}" for k, label in zip(_KEYS, labels))
+    return shown, f"Interactive figure. Keys: {spoken}."
+
+
+def _html(figure, runs: dict, keys: tuple[str, str]) -> str:
     fig_json = _json(figure.to_plotly_json())
     runs_json = _json(runs)
     uid = (
@@ -49,9 +66,11 @@ def _html(figure, runs: dict) -> str:
         + hashlib.sha1((fig_json + runs_json).encode()).hexdigest()[:12]
     )
     height = figure.layout.height
+    shown, spoken = keys
     return (
         f'<div class="dlbook-explorer" id="{uid}">\n'
-        f'<div class="dlbook-explorer-plot" style="width:100%;height:{height}px">'
+        f'<div class="dlbook-explorer-plot" style="width:100%;height:{height}px" '
+        f'tabindex="0" role="group" aria-label="{spoken}">'
         '<p class="dlbook-explorer-note">Interactive figure: it needs JavaScript and '
         "the plotly.js that the book's website serves. In a running notebook the "
         "same cell shows live sliders.</p></div>\n"
@@ -59,14 +78,17 @@ def _html(figure, runs: dict) -> str:
         "</script>\n"
         f'<script type="application/json" class="dlbook-explorer-runs">{runs_json}'
         "</script>\n"
+        f'<p class="dlbook-explorer-keys" style="font-size:0.85em;margin:0">'
+        f"Keyboard: select the figure, then {shown}.</p>\n"
         f"<script>{JS.replace('__ID__', uid)}</script>\n</div>"
     )
 
 
 # Draws the figure once plotly.js is there (loaded once per page from
 # <site>/_static/plotly/, found through Sphinx's data-content_root at any page
-# depth) and switches runs when a slider or dropdown changes.
-JS = """(function () {
+# depth) and switches runs when a slider or dropdown changes, or an arrow key is
+# pressed on the focused figure. Below 600 px wide the panels stack vertically.
+JS = r"""(function () {
   var box = document.getElementById("__ID__");
   if (!box || box.getAttribute("data-drawn")) return;
   var note = box.querySelector(".dlbook-explorer-note");
@@ -84,7 +106,8 @@ JS = """(function () {
         ys.push(t[1] < 0 ? [] : runs.arrays[t[1]]);
       });
       box.setAttribute("data-point", i);
-      var layout = {"title.text": runs.titles[i]};
+      var title = runs.titles[i];  // wrapped to the width on a narrow screen
+      var layout = {"title.text": stacked ? wrap(title, gd.clientWidth / 7.5) : title};
       (runs.subtitles ? runs.subtitles[i] : []).forEach(function (t, k) {
         layout["annotations[" + k + "].text"] = t;
       });
@@ -94,13 +117,67 @@ JS = """(function () {
       var k = runs.names.indexOf(name);
       if (k >= 0 && index >= 0 && state[k] !== index) { state[k] = index; show(); }
     }
+    // Arrow keys: left/right step the first slider, up/down the next control.
+    var keyed = (fig.layout.sliders || []).map(function (c, j) {
+      return [c.name, "sliders[" + j + "].active"];
+    }).concat((fig.layout.updatemenus || []).map(function (c, j) {
+      return [c.name, "updatemenus[" + j + "].active"];
+    }));
+    var KEYS = {ArrowRight: [0, 1], ArrowLeft: [0, -1], ArrowUp: [1, 1],
+                ArrowDown: [1, -1]};
+    function key(e) {
+      var step = KEYS[e.key];
+      if (!step || step[0] >= keyed.length) return;
+      e.preventDefault();
+      var name = keyed[step[0]][0], k = runs.names.indexOf(name);
+      var index = state[k] + step[1], moved = {};
+      if (index < 0 || index >= runs.sizes[k]) return;
+      moved[keyed[step[0]][1]] = index;
+      Plotly.relayout(gd, moved).then(function () { pick(name, index); });
+    }
+    function wrap(text, chars) {
+      var lines = [""];
+      text.split(" ").forEach(function (word) {
+        var last = lines.length - 1, line = lines[last];
+        if (line && (line + " " + word).length > chars) lines.push(word);
+        else lines[last] = line ? line + " " + word : word;
+      });
+      return lines.join("<br>");
+    }
+    var stacked = null;
+    function fit() {  // panels side by side, or stacked on a narrow screen
+      var panels = Object.keys(fig.layout).filter(function (a) {
+        return /^xaxis\d*$/.test(a);
+      }).length;
+      var narrow = panels > 1 && gd.clientWidth < 600;
+      if (narrow === stacked) return;
+      stacked = narrow;
+      var L = fig.layout, area = L.height - L.margin.t - L.margin.b, gap = 90;
+      var tall = narrow ? panels * area + (panels - 1) * gap : area, u = {};
+      for (var i = 0; i < panels; i++) {
+        var n = i ? i + 1 : "", top = 1 - i * (area + gap) / tall;
+        u["xaxis" + n + ".domain"] = narrow ? [0, 1] : L["xaxis" + n].domain;
+        u["yaxis" + n + ".domain"] = narrow ? [top - area / tall, top] : [0, 1];
+        u["annotations[" + i + "].x"] = narrow ? 0.5 : L.annotations[i].x;
+        u["annotations[" + i + "].y"] = narrow ? top : 1;
+      }
+      var extra = narrow ? 34 : 0;  // room for a title on three lines
+      u.height = L.height + tall - area + extra;
+      u["margin.t"] = L.margin.t + extra;
+      u["legend.y"] = 1 + (L.legend.y - 1) * area / tall;
+      gd.style.height = u.height + "px";
+      return Plotly.relayout(gd, u).then(show);
+    }
     if (note) note.remove();
     Plotly.newPlot(gd, fig.data, fig.layout, {responsive: true, displayModeBar: false})
+      .then(fit)
       .then(function () {
         gd.on("plotly_sliderchange", function (e) {
           pick(e.slider.name, e.slider.steps.indexOf(e.step));
         });
         gd.on("plotly_buttonclicked", function (e) { pick(e.menu.name, e.active); });
+        gd.addEventListener("keydown", key);
+        window.addEventListener("resize", fit);
         box.setAttribute("data-drawn", "1");
       });
   }

@@ -64,10 +64,9 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, base_url):
+def _page(browser, base_url: str, width: int, height: int):
     """A fresh page that may reach only the loopback server, nothing else."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.console_errors = []
     page.on(
@@ -84,5 +83,20 @@ def page(browser, base_url):
             route.abort()
 
     page.route("**/*", only_loopback)
+    return context, page
+
+
+@pytest.fixture
+def page(browser, base_url):
+    """A desktop-sized page (1280 x 900) with no network but the site."""
+    context, page = _page(browser, base_url, 1280, 900)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser, base_url):
+    """A phone-sized page (390 x 844) with no network but the site."""
+    context, page = _page(browser, base_url, 390, 844)
     yield page
     context.close()

@@ -2,8 +2,10 @@
 
 For every built page with a ``dlbook.explore`` figure: the figure draws with the
 site's own plotly.js; moving its slider and choosing another dropdown entry
-changes the plotted curve and the title; the console stays free of errors. A
-screenshot of each page's first explorer is saved under ``_build/``.
+changes the plotted curve and the title, and so do the arrow keys on the focused
+figure; the console stays free of errors. On a phone-sized screen the panels stack
+and the figure fits the screen. Screenshots of each page's first explorer are
+saved under ``_build/``.
 """
 
 from __future__ import annotations
@@ -95,4 +97,81 @@ def test_explorers_switch_runs_in_the_browser(site, base_url, page):
                 page.wait_for_timeout(600)  # let the dropdown finish closing
                 shot = site.parent / f"explorer-{path.stem}.png"
                 box.screenshot(path=str(shot))
+        assert page.console_errors == [], f"{path.name}: {page.console_errors}"
+
+
+CONTROL_OF = """(box, k) => {
+    const L = box.querySelector(".dlbook-explorer-plot")._fullLayout;
+    const all = L.sliders.concat(L.updatemenus), c = all[k];
+    return {active: c.active, size: (c.steps || c.buttons).length, count: all.length};
+}"""
+
+
+def control_of(box, k: int) -> dict:
+    """The k-th control that arrow keys step: sliders first, then dropdowns."""
+    return box.evaluate(CONTROL_OF, k)
+
+
+def press(box, page, k: int, keys: tuple[str, str]) -> None:
+    """Press the key that steps control k away from the end it is at; the curves,
+    the title and the slider or dropdown follow."""
+    control = control_of(box, k)
+    at_end = control["active"] == control["size"] - 1
+    key = keys[0] if at_end else keys[1]
+    before = box.evaluate(STATE)
+    page.keyboard.press(key)
+    changed(box, before, page)
+    expected = control["active"] + (-1 if at_end else 1)
+    assert control_of(box, k)["active"] == expected, f"{key}: the control stayed"
+
+
+def test_arrow_keys_step_the_controls(site, base_url, page):
+    for path in explorer_pages(site):
+        page.goto(base_url + path.relative_to(site).as_posix())
+        box = page.locator(".dlbook-explorer").first
+        box.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "b => b.hasAttribute('data-drawn')", arg=box.element_handle()
+        )
+        plot = box.locator(".dlbook-explorer-plot")
+        assert "Keys:" in plot.get_attribute("aria-label")
+        assert "Keyboard:" in box.locator(".dlbook-explorer-keys").inner_text()
+        plot.focus()
+        press(box, page, 0, ("ArrowLeft", "ArrowRight"))
+        if control_of(box, 0)["count"] > 1:
+            press(box, page, 1, ("ArrowDown", "ArrowUp"))
+        assert page.console_errors == [], f"{path.name}: {page.console_errors}"
+
+
+LAYOUT = """box => {
+    const gd = box.querySelector(".dlbook-explorer-plot"), L = gd._fullLayout;
+    const axes = Object.keys(L).filter(a => /^[xy]axis\\d*$/.test(a)).sort();
+    return {
+        domains: Object.fromEntries(axes.map(a => [a, L[a].domain])),
+        width: gd.getBoundingClientRect().width,
+        right: gd.getBoundingClientRect().right,
+        screen: document.documentElement.clientWidth,
+    };
+}"""
+
+
+def test_panels_stack_on_a_phone(site, base_url, phone_page):
+    page = phone_page
+    for path in explorer_pages(site):
+        page.goto(base_url + path.relative_to(site).as_posix())
+        box = page.locator(".dlbook-explorer").first
+        box.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "b => b.hasAttribute('data-drawn')", arg=box.element_handle()
+        )
+        layout = box.evaluate(LAYOUT)
+        domains = layout["domains"]
+        assert layout["right"] <= layout["screen"], (
+            f"{path.name}: wider than the screen"
+        )
+        if "xaxis2" in domains:  # two panels: one above the other, full width
+            assert domains["xaxis"] == domains["xaxis2"] == [0, 1], domains
+            assert domains["yaxis2"][1] < domains["yaxis"][0], domains
+        shot = site.parent / f"explorer-phone-{path.stem}.png"
+        box.screenshot(path=str(shot))
         assert page.console_errors == [], f"{path.name}: {page.console_errors}"

@@ -112,6 +112,22 @@ def test_is_build_reads_the_environment(monkeypatch):
 
 
 # -- static mode -----------------------------------------------------------------
+def test_static_html_names_its_arrow_keys_slider_first():
+    ex = Explorer(
+        toy(), {"kind": ["single", "double"], "a": [0.5, 1.0]}, labels={"a": "A"}
+    )
+    html = ex.static()._repr_html_()
+    # The dropdown's parameter comes first in the grid; the slider still gets
+    # left/right, the keys a slider answers to.
+    assert (
+        "Keyboard: select the figure, then &larr;/&rarr; A, &uarr;/&darr; kind." in html
+    )
+    assert 'tabindex="0"' in html
+    assert 'aria-label="Interactive figure. Keys: left and right arrows: A; ' in html
+    one = Explorer(toy(), {"a": [0.5, 1.0], "kind": ["single"]})
+    assert "then &larr;/&rarr; a, &uarr;/&darr; kind." in one.static()._repr_html_()
+
+
 def test_static_html_switches_between_different_stored_runs():
     ex = Explorer(
         toy(), {"a": [0.5, 1.0, 3.0], "kind": ["single", "double"]}, labels={"a": "A"}
