@@ -50,6 +50,20 @@ def changed(box, before: dict, page) -> dict:
     return after
 
 
+def drawn(box, page):
+    """The explorer ``box``, in view, once its figure is drawn."""
+    box.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "b => b.hasAttribute('data-drawn')", arg=box.element_handle()
+    )
+    return box
+
+
+def first_explorer(page, base_url: str, site: Path, path: Path):
+    page.goto(base_url + path.relative_to(site).as_posix())
+    return drawn(page.locator(".dlbook-explorer").first, page)
+
+
 def move_slider(box, page) -> None:
     """Click the far end of the first slider's rail (the near end if it is there)."""
     rail = box.locator(".slider-container .slider-rail-touch-rect").first
@@ -79,11 +93,7 @@ def test_explorers_switch_runs_in_the_browser(site, base_url, page):
         page.goto(base_url + path.relative_to(site).as_posix())
         boxes = page.locator(".dlbook-explorer")
         for i in range(boxes.count()):
-            box = boxes.nth(i)
-            box.scroll_into_view_if_needed()
-            page.wait_for_function(
-                "b => b.hasAttribute('data-drawn')", arg=box.element_handle()
-            )
+            box = drawn(boxes.nth(i), page)
             state = box.evaluate(STATE)
             sliders, menus = box.evaluate(CONTROLS)
             if sliders:
@@ -127,12 +137,7 @@ def press(box, page, k: int, keys: tuple[str, str]) -> None:
 
 def test_arrow_keys_step_the_controls(site, base_url, page):
     for path in explorer_pages(site):
-        page.goto(base_url + path.relative_to(site).as_posix())
-        box = page.locator(".dlbook-explorer").first
-        box.scroll_into_view_if_needed()
-        page.wait_for_function(
-            "b => b.hasAttribute('data-drawn')", arg=box.element_handle()
-        )
+        box = first_explorer(page, base_url, site, path)
         plot = box.locator(".dlbook-explorer-plot")
         assert "Keys:" in plot.get_attribute("aria-label")
         assert "Keyboard:" in box.locator(".dlbook-explorer-keys").inner_text()
@@ -158,12 +163,7 @@ LAYOUT = """box => {
 def test_panels_stack_on_a_phone(site, base_url, phone_page):
     page = phone_page
     for path in explorer_pages(site):
-        page.goto(base_url + path.relative_to(site).as_posix())
-        box = page.locator(".dlbook-explorer").first
-        box.scroll_into_view_if_needed()
-        page.wait_for_function(
-            "b => b.hasAttribute('data-drawn')", arg=box.element_handle()
-        )
+        box = first_explorer(page, base_url, site, path)
         layout = box.evaluate(LAYOUT)
         domains = layout["domains"]
         assert layout["right"] <= layout["screen"], (
