@@ -144,15 +144,18 @@ JS = r"""(function () {
       });
       return lines.join("<br>");
     }
-    var stacked = null;
-    function fit() {  // panels side by side, or stacked on a narrow screen
-      var panels = Object.keys(fig.layout).filter(function (a) {
-        return /^xaxis\d*$/.test(a);
-      }).length;
+    // The figure is drawn side by side; fit() stacks it on a narrow screen and
+    // back, relaying out only when that changes. L is a pristine copy of the
+    // layout: Plotly.relayout mutates the one given to newPlot.
+    var stacked = false, L = data("figure").layout, gap = 90;
+    var area = L.height - L.margin.t - L.margin.b;
+    var panels = Object.keys(L).filter(function (a) {
+      return /^xaxis\d*$/.test(a);
+    }).length;
+    function fit() {
       var narrow = panels > 1 && gd.clientWidth < 600;
       if (narrow === stacked) return;
       stacked = narrow;
-      var L = fig.layout, area = L.height - L.margin.t - L.margin.b, gap = 90;
       var tall = narrow ? panels * area + (panels - 1) * gap : area, u = {};
       for (var i = 0; i < panels; i++) {
         var n = i ? i + 1 : "", top = 1 - i * (area + gap) / tall;

@@ -162,7 +162,9 @@ LAYOUT = """box => {
 
 def test_panels_stack_on_a_phone(site, base_url, phone_page):
     page = phone_page
+    phone = page.viewport_size
     for path in explorer_pages(site):
+        page.set_viewport_size(phone)
         box = first_explorer(page, base_url, site, path)
         layout = box.evaluate(LAYOUT)
         domains = layout["domains"]
@@ -174,4 +176,14 @@ def test_panels_stack_on_a_phone(site, base_url, phone_page):
             assert domains["yaxis2"][1] < domains["yaxis"][0], domains
         shot = site.parent / f"explorer-phone-{path.stem}.png"
         box.screenshot(path=str(shot))
+        if "xaxis2" in domains:  # turned to a wide screen: side by side again
+            page.set_viewport_size({"width": 1280, "height": 900})
+            page.wait_for_function(
+                "b => b.querySelector('.dlbook-explorer-plot')._fullLayout"
+                ".yaxis.domain[0] === 0",
+                arg=box.element_handle(),
+            )
+            wide = box.evaluate(LAYOUT)["domains"]
+            assert wide["xaxis"][1] < wide["xaxis2"][0], wide
+            assert wide["yaxis"] == wide["yaxis2"] == [0, 1], wide
         assert page.console_errors == [], f"{path.name}: {page.console_errors}"
