@@ -214,3 +214,20 @@ def test_the_devcheck_kernel_runs_notebooks_on_the_simulated_gpu(monkeypatch, tm
     with pytest.raises(CellExecutionError, match=r"\[fake cuda\].*same device"):
         client.execute()
     assert notebook.cells[0].outputs[0]["text"] == "cuda True cuda:0\n"
+
+
+def test_enable_twice_says_a_gpu_is_already_simulated():
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "from tests.devcheck import fake_gpu\n"
+        "fake_gpu.enable('mps')\n"
+        "fake_gpu.enable('cuda')\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True
+    )
+    assert run.returncode != 0
+    assert "RuntimeError: a simulated mps GPU is already on" in run.stderr
