@@ -138,9 +138,10 @@ def load(
 def rng_state(generator: torch.Generator | None = None) -> dict[str, Any]:
     """The state of every random generator, in a form ``load`` accepts.
 
-    Covers Python's ``random``, NumPy's global generator, PyTorch on the CPU
-    and on every CUDA device, plus ``generator`` (e.g. a DataLoader's
-    shuffling generator) if given.
+    Covers Python's ``random``, NumPy's global generator, PyTorch on the CPU,
+    on every CUDA device and on Apple's MPS GPU (each GPU draws its random
+    numbers, e.g. dropout masks, from a generator of its own), plus
+    ``generator`` (e.g. a DataLoader's shuffling generator) if given.
 
     Example:
         >>> state = rng_state(); a = torch.rand(1)
@@ -153,6 +154,7 @@ def rng_state(generator: torch.Generator | None = None) -> dict[str, Any]:
         "numpy": (kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss),
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "mps": torch.mps.get_rng_state() if torch.backends.mps.is_available() else None,
     }
     if generator is not None:
         state["generator"] = generator.get_state()
@@ -170,6 +172,8 @@ def set_rng_state(
     torch.set_rng_state(state["torch"].cpu())  # .cpu(): map_location may move it
     if state["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
+    if state.get("mps") is not None and torch.backends.mps.is_available():
+        torch.mps.set_rng_state(state["mps"].cpu())
     if generator is not None:
         if "generator" not in state:
             raise KeyError("this RNG state holds no 'generator' state to restore")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import warnings
 
 import numpy as np
 import torch
@@ -40,7 +41,18 @@ def set_seed(seed: int, deterministic: bool = False) -> torch.Generator:
         # Only switch when needed: the call imports torch's compiler (~1.7 s).
         torch.use_deterministic_algorithms(deterministic)
     if deterministic:
-        # cuBLAS needs this workspace setting for deterministic matmuls.
+        # cuBLAS needs this workspace setting for deterministic matmuls; PyTorch
+        # reads it once, at the first matrix product on the GPU.
+        if "CUBLAS_WORKSPACE_CONFIG" not in os.environ and torch.cuda.is_initialized():
+            warnings.warn(
+                "set_seed(deterministic=True) came after CUDA started: if a matrix "
+                "product already ran on the GPU, PyTorch has read its cuBLAS setting "
+                "and CUBLAS_WORKSPACE_CONFIG comes too late, so products may still "
+                "vary run to run. Call it before any GPU work (at the top of the "
+                "notebook), or set CUBLAS_WORKSPACE_CONFIG=:4096:8 before starting "
+                "Python.",
+                stacklevel=2,
+            )
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.backends.cudnn.benchmark = False
     return torch.Generator().manual_seed(seed)

@@ -319,6 +319,9 @@ def _runtime_patches(mode: FakeGpuMode) -> list:
             mock.patch.object(mps, "synchronize", lambda: None),
             mock.patch.object(mps, "empty_cache", lambda: None),
             mock.patch.object(mps, "manual_seed", lambda seed: None),
+            # The simulated GPU draws from the CPU generator: that is its state.
+            mock.patch.object(mps, "get_rng_state", lambda *a: torch.get_rng_state()),
+            mock.patch.object(mps, "set_rng_state", lambda *a: None),
         ]
     cuda = torch.cuda
     return patches + [

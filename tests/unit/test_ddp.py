@@ -1,4 +1,4 @@
-"""scripts/ddp_train.py under torchrun: 2 gloo processes end with identical weights."""
+"""dlbook.ddp_train under torchrun: 2 gloo processes end with identical weights."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ import torch
 
 from dlbook.checkpoint import load, save
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "ddp_train.py"
-
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="no torch.distributed")
 def test_two_gloo_processes_end_with_identical_weights(tmp_path: Path) -> None:
@@ -26,7 +24,7 @@ def test_two_gloo_processes_end_with_identical_weights(tmp_path: Path) -> None:
     data.update(y_train=torch.randint(0, 10, (100,)), y_val=torch.randint(0, 10, (20,)))
     save(data, tmp_path / "data.pt")
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
-    command += ["--nproc_per_node=2", str(SCRIPT), "--epochs=2"]
+    command += ["--nproc_per_node=2", "-m", "dlbook.ddp_train", "--epochs=2"]
     command += [f"--data={tmp_path / 'data.pt'}", f"--out={tmp_path}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
     result = subprocess.run(

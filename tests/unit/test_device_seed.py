@@ -76,6 +76,29 @@ def test_set_seed_deterministic_switches_algorithms():
     assert not torch.are_deterministic_algorithms_enabled()
 
 
+def test_deterministic_after_cuda_started_warns(monkeypatch):
+    # PyTorch reads CUBLAS_WORKSPACE_CONFIG at the first GPU matrix product:
+    # setting it once CUDA runs may be too late, and the reader should know.
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", "")  # restored afterwards ...
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG")  # ... to its state before the test
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    try:
+        with pytest.warns(UserWarning, match="CUBLAS_WORKSPACE_CONFIG comes too late"):
+            set_seed(0, deterministic=True)
+    finally:
+        set_seed(0)
+
+
+def test_deterministic_with_cublas_setting_in_place_is_quiet(monkeypatch, recwarn):
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    try:
+        set_seed(0, deterministic=True)
+    finally:
+        set_seed(0)
+    assert not [w for w in recwarn if "CUBLAS" in str(w.message)]
+
+
 @pytest.mark.parametrize("seed", [-1, 2**32])
 def test_set_seed_rejects_out_of_range(seed):
     with pytest.raises(ValueError, match=r"seed must be in \[0, 2\*\*32\)"):

@@ -8,13 +8,15 @@ same optimizer step and the copies stay identical.
 Run it with ``torchrun``, which starts the processes and tells each its rank:
 
     # one machine, 2 CPU processes (gloo backend): runs anywhere
-    torchrun --standalone --nproc_per_node=2 scripts/ddp_train.py --out /tmp/ddp
+    torchrun --standalone --nproc_per_node=2 -m dlbook.ddp_train --out /tmp/ddp
     # one machine with 4 GPUs (nccl backend, one process per GPU)
-    torchrun --standalone --nproc_per_node=4 scripts/ddp_train.py
+    torchrun --standalone --nproc_per_node=4 -m dlbook.ddp_train
     # 2 machines with 8 GPUs each: run this on both, with the first's address
     torchrun --nnodes=2 --nproc_per_node=8 --rdzv-backend=c10d \
-        --rdzv-endpoint=HOST0:29500 --rdzv-id=digits scripts/ddp_train.py
+        --rdzv-endpoint=HOST0:29500 --rdzv-id=digits -m dlbook.ddp_train
 
+It lives in the ``dlbook`` package, so it runs wherever ``dlbook`` is installed
+(Colab too); ``-m`` tells ``torchrun`` to run a module rather than a file.
 ``python -m torch.distributed.run`` is the same launcher as ``torchrun``.
 Every rank prints lines starting ``[rank R]``; with ``--out DIR`` each also
 saves its final weights to ``DIR/rank{R}.pt``; ``--data FILE`` reads the
