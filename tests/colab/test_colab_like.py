@@ -100,5 +100,38 @@ def test_chapter_runs_in_a_colab_like_environment(colab_python, tmp_path):
     assert torch_fingerprint(colab_python) == before, "torch was reinstalled"
 
 
+def test_ddp_script_runs_from_the_installed_package(colab_python, tmp_path):
+    # Chapter 8 launches dlbook.ddp_train with torchrun: on Colab there is no
+    # checkout, so the script must come with the pip-installed package.
+    has_dlbook = "import importlib.util as u; print(u.find_spec('dlbook') is not None)"
+    if run(str(colab_python), "-c", has_dlbook).stdout.strip() != "True":
+        run(str(colab_python), "-m", "pip", "install", "-q", str(ROOT))
+    data_file = str(tmp_path / "d.pt")
+    make_data = (
+        "import torch; g = torch.Generator().manual_seed(0);"
+        "torch.save({'X_train': torch.randn(40, 64, generator=g),"
+        " 'y_train': torch.randint(0, 10, (40,), generator=g),"
+        " 'X_val': torch.randn(8, 64, generator=g),"
+        f" 'y_val': torch.randint(0, 10, (8,), generator=g)}}, {data_file!r})"
+    )
+    run(str(colab_python), "-c", make_data)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    out = run(
+        str(colab_python),
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "dlbook.ddp_train",
+        "--epochs=1",
+        f"--data={data_file}",
+        env=env,
+        cwd=tmp_path,
+    ).stdout.splitlines()
+    for rank in (0, 1):
+        assert f"[rank {rank}] max weight difference to other ranks: 0.0" in out
+
+
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
