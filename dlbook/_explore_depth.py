@@ -45,13 +45,13 @@ def _depth_result(activation: str, depth: int, width: int, seed: int) -> Result:
         list(range(1, depth + 2)),
         {"gradient norm": norms},
         title="gradient per layer at initialisation",
-        xlabel="layer (1 = next to the input)",
+        xlabel="layer (1 = next to the input, last = output layer)",
         ylabel="norm (log scale)",
         log_y=True,
     )
     title = (
-        f"{activation}, {depth} hidden layer{'s' * (depth > 1)}: the "
-        f"first layer's gradient is {ratio:.2g} × the last layer's"
+        f"{activation}, {depth} hidden layer{'s' * (depth > 1)}: layer 1's "
+        f"gradient is {ratio:.2g} × the output layer's"
     )
     return Result(
         [_activation_panel(activation), gradients], {"first_to_last": ratio}, title
@@ -70,12 +70,14 @@ def explore_activation_depth(
     Left: ``f(x)`` and ``f'(x)`` (by autograd) on ``[-4, 4]``. Right: the norm
     of the cross-entropy loss's gradient with respect to each ``Linear``
     layer's weight, at initialisation, for 512 digits, on a log scale: with
-    sigmoid the first layers get orders of magnitude less than the last.
+    sigmoid the first layers get orders of magnitude less than the output
+    layer. The title and the metric ``first_to_last`` give layer 1's norm
+    divided by the output layer's.
 
     Example:
         >>> ex = explore_activation_depth(activations=["sigmoid"], depths=[8])
         >>> ex.result().title
-        "sigmoid, 8 hidden layers: the first layer's gradient is ... × the last layer's"
+        "sigmoid, 8 hidden layers: layer 1's gradient is ... × the output layer's"
     """
     check_activations(activations)
     check_positive("depth", depths, integer=True)

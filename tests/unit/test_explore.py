@@ -273,4 +273,5 @@ def test_depth_explorer_derivative_and_vanishing_gradients():
     assert norms[0] < 1e-6 * norms[-1]  # sigmoid: vanishing towards the input
     shallow = ex.result(activation="relu", depth=2).metrics["first_to_last"]
     assert 0.1 < shallow < 10
-    assert "12 hidden layers" in ex.title({"activation": "sigmoid", "depth": 12})
+    title = ex.title({"activation": "sigmoid", "depth": 12})
+    assert "12 hidden layers" in title and "× the output layer's" in title
