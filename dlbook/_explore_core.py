@@ -24,7 +24,12 @@ def is_build() -> bool:
 
 
 def _check_grid(compute: Callable, grid: dict[str, Sequence]) -> dict[str, list]:
-    if not isinstance(grid, dict) or not grid:
+    if not isinstance(grid, dict):
+        raise TypeError(
+            "the grid must be a dict mapping each parameter to its values, e.g. "
+            f"{{'lr': [0.01, 0.1]}}; got {type(grid).__name__}"
+        )
+    if not grid:
         raise ValueError("the grid is empty; give at least one parameter and values")
     params = inspect.signature(compute).parameters
     takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
@@ -37,6 +42,14 @@ def _check_grid(compute: Callable, grid: dict[str, Sequence]) -> dict[str, list]
         values = list(values) if not isinstance(values, str) else [values]
         if not values:
             raise ValueError(f"parameter {name!r} has no values in the grid")
+        for value in values:
+            try:
+                hash(value)
+            except TypeError:
+                raise ValueError(
+                    f"parameter {name!r} has the value {value!r}, which cannot be a "
+                    "grid point: use numbers, strings or tuples"
+                ) from None
         if len(set(values)) != len(values):
             raise ValueError(f"parameter {name!r} repeats values: {values}")
         checked[name] = values

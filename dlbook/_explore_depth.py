@@ -81,6 +81,7 @@ def explore_activation_depth(
     """
     check_activations(activations)
     check_positive("depth", depths, integer=True)
+    check_positive("width", [width], integer=True)
 
     def compute(activation: str, depth: int) -> Result:
         return _depth_result(activation, depth, width, seed)

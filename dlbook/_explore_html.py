@@ -7,6 +7,7 @@ loads it from the book's website once per page.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 
 from ._explore_result import uses_slider
@@ -52,7 +53,7 @@ def _keys_hint(ex) -> tuple[str, str]:
     """What the arrow keys change: visible text and the figure's aria-label.
     Left/right step the first slider, up/down the next control (as in the JS)."""
     names = sorted(ex.grid, key=lambda name: not uses_slider(ex.grid[name]))
-    labels = [ex.labels[name] for name in names][: len(_KEYS)]
+    labels = [html.escape(ex.labels[name]) for name in names][: len(_KEYS)]
     shown = ", ".join(f"{k[0]} {label}" for k, label in zip(_KEYS, labels))
     spoken = "; ".join(f"{k[1]}: {label}" for k, label in zip(_KEYS, labels))
     return shown, f"Interactive figure. Keys: {spoken}."
@@ -61,10 +62,8 @@ def _keys_hint(ex) -> tuple[str, str]:
 def _html(figure, runs: dict, keys: tuple[str, str]) -> str:
     fig_json = _json(figure.to_plotly_json())
     runs_json = _json(runs)
-    uid = (
-        "dlbook-explorer-"
-        + hashlib.sha1((fig_json + runs_json).encode()).hexdigest()[:12]
-    )
+    digest = hashlib.sha1((fig_json + runs_json).encode()).hexdigest()[:12]
+    uid = f"dlbook-explorer-{digest}"  # the script finds its own box, not by id
     height = figure.layout.height
     shown, spoken = keys
     return (
@@ -89,7 +88,10 @@ def _html(figure, runs: dict, keys: tuple[str, str]) -> str:
 # depth) and switches runs when a slider or dropdown changes, or an arrow key is
 # pressed on the focused figure. Below 600 px wide the panels stack vertically.
 JS = r"""(function () {
-  var box = document.getElementById("__ID__");
+  // The box this script sits in (the same explorer twice on a page shares an
+  // id, so the id is only the fallback).
+  var box = (document.currentScript && document.currentScript.parentNode) ||
+    document.getElementById("__ID__");
   if (!box || box.getAttribute("data-drawn")) return;
   var note = box.querySelector(".dlbook-explorer-note");
   function data(name) {

@@ -121,6 +121,8 @@ def explore_lr_activation(
     """
     check_positive("learning rate", lrs)
     check_positive("num_epochs", [num_epochs], integer=True)
+    check_positive("hidden", [hidden], integer=True)
+    check_positive("batch_size", [batch_size], integer=True)
     check_activations(activations)
 
     def compute(lr: float, activation: str) -> Result:

@@ -29,7 +29,8 @@ def check_positive(name: str, values: Sequence, integer: bool = False) -> None:
     """ValueError naming the first value that is not a positive number (int)."""
     kind = "a positive int" if integer else "a positive number"
     for v in values:
-        if not (is_number(v) and (isinstance(v, int) or not integer) and v > 0):
+        whole = isinstance(v, int) and not isinstance(v, bool)
+        if not (is_number(v) and (whole or not integer) and v > 0):
             raise ValueError(f"{name} must be {kind}, got {v!r}")
 
 

@@ -40,6 +40,11 @@ class Panel:
     y_range: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
+        if self.log_y and self.y_range is not None and min(self.y_range) <= 0:
+            raise ValueError(
+                f"y_range {self.y_range} is not positive, so it cannot be shown on a "
+                "log axis (log_y=True): give a range above 0, or log_y=False"
+            )
         for name, y in self.ys.items():
             if len(y) != len(self.x):
                 raise ValueError(

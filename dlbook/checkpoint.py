@@ -6,6 +6,7 @@ import os
 import random
 import secrets
 import zipfile
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,12 @@ def save(obj: Any, path: str | os.PathLike[str]) -> Path:
         ['bias', 'weight']
     """
     path = Path(path)
+    if path.is_symlink():  # replace the file the link points to, keep the link
+        path = Path(os.path.realpath(path))
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            f"cannot save to '{path}': the folder '{path.parent}' does not exist"
+        )
     if isinstance(obj, (nn.Module, torch.optim.Optimizer)):
         obj = obj.state_dict()
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
@@ -83,8 +90,9 @@ def _zip_problem(path: Path, verify: bool) -> str | None:
     """Why ``path`` is not an intact zip archive (``torch.save``'s format)."""
     if not zipfile.is_zipfile(path):
         return (
-            "it is not a complete PyTorch checkpoint (truncated, corrupt, or "
-            "an old non-zip format); load an earlier checkpoint"
+            "it is not a complete PyTorch checkpoint (truncated or corrupt: load "
+            "an earlier checkpoint; or a legacy file from before PyTorch 1.6's zip "
+            "format, which only torch.load reads)"
         )
     try:
         with zipfile.ZipFile(path) as archive:
@@ -171,7 +179,9 @@ def set_rng_state(
     np.random.set_state((kind, keys, pos, has_gauss, gauss))
     torch.set_rng_state(state["torch"].cpu())  # .cpu(): map_location may move it
     if state["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
+        # Saved on more GPUs than this machine has: restore the ones present.
+        states = state["cuda"][: torch.cuda.device_count()]
+        torch.cuda.set_rng_state_all([s.cpu() for s in states])
     if state.get("mps") is not None and torch.backends.mps.is_available():
         torch.mps.set_rng_state(state["mps"].cpu())
     if generator is not None:
@@ -193,7 +203,37 @@ def save_checkpoint(
     The file holds ``model`` and ``optimizer`` state dicts, ``epoch`` (the
     number of finished epochs), every RNG state (``rng_state(generator)``)
     and ``extra`` (plain values only, e.g. a history dict).
+
+    Everything is checked before the file is written: a value that
+    ``torch.load(..., weights_only=True)`` would refuse (a NumPy number, a
+    ``Path``, any other object) raises ``TypeError`` naming it, so a bad
+    ``extra`` never replaces a good checkpoint with one that cannot be loaded.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "ckpt.pt"
+        >>> model = nn.Linear(2, 1); opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        >>> save_checkpoint(path, model, opt, epoch=1, history={"loss": [0.5]}).name
+        'ckpt.pt'
+        >>> loss = np.float64(0.4)  # a NumPy number, not a Python float
+        >>> save_checkpoint(path, model, opt, epoch=2, history={"loss": loss})
+        Traceback (most recent call last):
+        ...
+        TypeError: save_checkpoint: history['loss'] is a numpy.float64, ...
     """
+    if type(epoch) is not int or epoch < 0:
+        raise TypeError(
+            f"save_checkpoint: epoch must be a non-negative int (the number of "
+            f"finished epochs), got {type(epoch).__name__} {epoch!r}"
+        )
+    reserved = sorted(set(extra) & {"model", "optimizer", "epoch", "rng"})
+    if reserved:
+        raise ValueError(
+            f"save_checkpoint: {reserved} are names the checkpoint uses itself; "
+            "give the extra values other names"
+        )
+    for name, value in extra.items():
+        _check_loadable(value, name)
     checkpoint = {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
@@ -202,6 +242,69 @@ def save_checkpoint(
         **extra,
     }
     return save(checkpoint, path)
+
+
+_PLAIN = (bool, int, float, complex, str, bytes, type(None), torch.Size)
+
+
+def _check_loadable(value: Any, where: str) -> None:
+    """Raise TypeError unless ``weights_only=True`` loading accepts ``value``."""
+    kind = type(value)
+    if kind in _PLAIN or isinstance(value, torch.Tensor):
+        return  # exact types: np.float64 subclasses float but is refused
+    if kind in (list, tuple, set):
+        for i, item in enumerate(value):
+            _check_loadable(item, f"{where}[{i}]")
+        return
+    if kind in (dict, OrderedDict):
+        for key, item in value.items():
+            _check_loadable(key, f"a key of {where}")
+            _check_loadable(item, f"{where}[{key!r}]")
+        return
+    raise TypeError(
+        f"save_checkpoint: {where} is a {kind.__module__}.{kind.__qualname__}, "
+        "which torch.load(..., weights_only=True) refuses to load. Store plain "
+        "values: int, float, str, bool, None, tensors, and lists, tuples or "
+        "dicts of them (e.g. float(x) for a NumPy number, str(p) for a path)"
+    )
+
+
+def _check_matches(checkpoint: Any, path: Path, model: nn.Module, optimizer) -> None:
+    """Check that ``checkpoint`` fits ``model`` and ``optimizer`` before any change."""
+    needed = ["model", "optimizer", "epoch", "rng"]
+    if not isinstance(checkpoint, dict) or not set(needed) <= set(checkpoint):
+        has = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint)
+        raise CheckpointError(
+            f"'{path}' is not a save_checkpoint file: it holds {has}, not the keys "
+            f"{needed}. A file written by save(model, ...) holds a state_dict: load "
+            "it with model.load_state_dict(load(path))"
+        )
+    own = model.state_dict()
+    saved = checkpoint["model"]
+    problems = [f"missing {k!r}" for k in own if k not in saved]
+    problems += [f"unexpected {k!r}" for k in saved if k not in own]
+    problems += [
+        f"{k!r} has shape {tuple(saved[k].shape)} in the file, "
+        f"{tuple(v.shape)} in the model"
+        for k, v in own.items()
+        if k in saved and hasattr(saved[k], "shape") and saved[k].shape != v.shape
+    ]
+    if problems:
+        shown = "; ".join(problems[:5]) + (" ..." if len(problems) > 5 else "")
+        raise ValueError(
+            f"the model in '{path}' does not fit this model ({shown}): build the "
+            "model with the same code and settings as the one that was saved"
+        )
+    if optimizer is not None:
+        groups = checkpoint["optimizer"].get("param_groups", [])
+        saved_sizes = [len(g["params"]) for g in groups]
+        own_sizes = [len(g["params"]) for g in optimizer.param_groups]
+        if saved_sizes != own_sizes:
+            raise ValueError(
+                f"the optimizer in '{path}' has parameter groups of sizes "
+                f"{saved_sizes}, this optimizer {own_sizes}: build it on this "
+                "model's parameters the same way as the one that was saved"
+            )
 
 
 def load_checkpoint(
@@ -219,6 +322,12 @@ def load_checkpoint(
     Returns:
         The whole checkpoint dict: ``checkpoint["epoch"]`` is where to resume.
 
+    Raises:
+        CheckpointError: the file is damaged, or is not a ``save_checkpoint``
+            file.
+        ValueError: the saved model or optimizer does not fit ``model`` or
+            ``optimizer`` (checked before either is changed).
+
     Example:
         >>> import tempfile, pathlib
         >>> path = pathlib.Path(tempfile.mkdtemp()) / "ckpt.pt"
@@ -228,6 +337,7 @@ def load_checkpoint(
         3
     """
     checkpoint = load(path, map_location=map_location)
+    _check_matches(checkpoint, Path(path), model, optimizer)  # before any change
     model.load_state_dict(checkpoint["model"])
     if optimizer is not None:
         optimizer.load_state_dict(checkpoint["optimizer"])

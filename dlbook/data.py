@@ -150,14 +150,31 @@ def make_loaders(
         >>> [len(b[0]) for b in train_loader]
         [4, 4, 2]
     """
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    for tensors in (train, *evals):
+    for name, size in (
+        ("batch_size", batch_size),
+        ("eval_batch_size", eval_batch_size),
+    ):
+        if size is None and name == "eval_batch_size":
+            continue
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"{name} must be a positive int, got {size!r}")
+    for i, tensors in enumerate((train, *evals)):
+        which = "train" if i == 0 else f"split {i + 1}"
+        if not isinstance(tensors, (tuple, list)) or not all(
+            isinstance(t, Tensor) for t in tensors
+        ):
+            raise TypeError(
+                f"each split must be a tuple of tensors such as (X, y), got "
+                f"{type(tensors).__name__} for {which}: call "
+                "make_loaders((X_train, y_train), (X_val, y_val))"
+            )
         lengths = {len(t) for t in tensors}
         if len(lengths) != 1:
             raise ValueError(
                 f"tensors in one split differ in length: {sorted(lengths)}"
             )
+        if lengths == {0}:
+            raise ValueError(f"{which} is empty: a DataLoader needs examples")
     gen = torch.Generator().manual_seed(seed)
     loaders = [
         DataLoader(
@@ -165,6 +182,10 @@ def make_loaders(
         )
     ]
     for tensors in evals:
-        size = eval_batch_size or min(len(tensors[0]), 1024)
+        size = (
+            eval_batch_size
+            if eval_batch_size is not None
+            else min(len(tensors[0]), 1024)
+        )
         loaders.append(DataLoader(TensorDataset(*tensors), batch_size=size))
     return loaders

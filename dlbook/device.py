@@ -28,15 +28,15 @@ def available_devices() -> list[str]:
     return found
 
 
-def get_device(name: str | None = None) -> torch.device:
+def get_device(name: str | torch.device | None = None) -> torch.device:
     """Return the device to train on.
 
     Order of choice: ``name`` if given, else the environment variable
     ``DLBOOK_DEVICE``, else the best available of CUDA, Apple MPS, CPU.
 
     Args:
-        name: ``"cuda"``, ``"cuda:1"``, ``"mps"`` or ``"cpu"``; ``None`` or
-            ``"auto"`` picks the best available.
+        name: ``"cuda"``, ``"cuda:1"``, ``"mps"`` or ``"cpu"`` (or a
+            ``torch.device``); ``None`` or ``"auto"`` picks the best available.
 
     Raises:
         ValueError: ``name`` is not a known device kind.
@@ -48,11 +48,18 @@ def get_device(name: str | None = None) -> torch.device:
     """
     if name is None:
         name = os.environ.get("DLBOOK_DEVICE") or "auto"
+    if isinstance(name, torch.device):
+        name = str(name)
+    if not isinstance(name, str):
+        raise TypeError(
+            f"device must be a str or torch.device, got {type(name).__name__} {name!r}"
+        )
     name = name.strip().lower()
     if name == "auto":
         return torch.device(available_devices()[0])
-    kind, _, index = name.partition(":")
-    if kind not in _KINDS or (index and not index.isdigit()):
+    kind, colon, index = name.partition(":")
+    bad_index = colon and (not index.isdigit() or (kind != "cuda" and int(index) > 0))
+    if kind not in _KINDS or bad_index:
         raise ValueError(
             f"unknown device {name!r}; choose one of: auto, cuda, cuda:N, mps, cpu"
         )

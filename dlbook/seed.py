@@ -19,6 +19,8 @@ def set_seed(seed: int, deterministic: bool = False) -> torch.Generator:
         seed: a non-negative integer below ``2**32``.
         deterministic: also ask PyTorch for deterministic algorithms (slower
             on a GPU; raises at run time for operations that have none).
+            ``False`` (the default) switches them off again if an earlier call
+            switched them on, so ``set_seed(0)`` restores PyTorch's default.
 
     Returns:
         A ``torch.Generator`` seeded with ``seed``, for ``DataLoader``

@@ -31,6 +31,12 @@ def accuracy(logits: Tensor, targets: Tensor) -> float:
             "accuracy expects logits (N, C) and targets (N,), got "
             f"{tuple(logits.shape)} and {tuple(targets.shape)}"
         )
+    if logits.shape[1] < 2:
+        raise ValueError(
+            "accuracy needs at least 2 classes (logits (N, C) with C >= 2), got "
+            f"{tuple(logits.shape)}; with one logit per example, count "
+            "((logits[:, 0] > 0) == targets.bool()) instead"
+        )
     if len(targets) == 0:
         raise ValueError("accuracy of an empty batch is undefined")
     return (logits.argmax(dim=1) == targets).float().mean().item()
@@ -62,11 +68,13 @@ def evaluate(
         >>> sorted(evaluate(model, loader, nn.CrossEntropyLoss()))
         ['loss', 'metric']
     """
-    device = torch.device(device) if device is not None else _model_device(model)
+    device = get_device(device) if device is not None else _model_device(model)
     was_training = model.training
     model.eval()
-    totals = _run_epoch(model, loader, loss_fn, metric, device)
-    model.train(was_training)
+    try:
+        totals = _run_epoch(model, loader, loss_fn, metric, device)
+    finally:  # back to the mode it was in, even after an error
+        model.train(was_training)
     if totals[2] == 0:
         raise ValueError("evaluate got an empty loader")
     return _averages(*totals, metric)
@@ -121,6 +129,30 @@ def _check_fit_args(num_epochs: int, optimizer: torch.optim.Optimizer) -> None:
         )
 
 
+def _check_optimizer_holds(optimizer: torch.optim.Optimizer, model: nn.Module) -> None:
+    """An optimizer built on another model (say, before a cell was re-run) would
+    silently train nothing."""
+    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    if not held & {id(p) for p in model.parameters()}:
+        raise ValueError(
+            "the optimizer holds none of the model's parameters: it was built on "
+            "another model (re-running a cell makes a new model). Build it after "
+            "the model, e.g. torch.optim.Adam(model.parameters(), lr=...)"
+        )
+
+
+def _optimizer_state_to_params(optimizer: torch.optim.Optimizer) -> None:
+    """Move the optimizer's state (e.g. Adam's averages, restored from a file)
+    to its parameters' device after ``model.to(device)``."""
+    stale = any(
+        torch.is_tensor(value) and key != "step" and value.device != param.device
+        for param, state in optimizer.state.items()
+        for key, value in state.items()
+    )
+    if stale:  # load_state_dict casts each state to its parameter's device
+        optimizer.load_state_dict(optimizer.state_dict())
+
+
 def fit(
     model: nn.Module,
     train_loader: Iterable,
@@ -142,7 +174,8 @@ def fit(
     progress bar added.
 
     Args:
-        model: moved to ``device`` before training.
+        model: moved to ``device`` before training (with the optimizer's
+            state, e.g. after ``load_checkpoint`` on the CPU).
         train_loader: yields ``(X, y)`` batches.
         val_loader: yields ``(X, y)`` batches, or ``None`` to skip.
         loss_fn: ``loss_fn(y_hat, y)`` returns a scalar tensor.
@@ -152,7 +185,9 @@ def fit(
         device: default ``get_device()``.
         progress: show a ``tqdm`` bar over epochs (``TQDM_DISABLE=1``
             turns every bar off, as ``make execute`` does).
-        on_epoch_end: called as ``on_epoch_end(epoch, history)``; returning
+        on_epoch_end: called as ``on_epoch_end(epoch, history)`` after each
+            epoch, with ``epoch`` counted from 0 (so ``epoch + 1`` epochs are
+            finished, the number ``save_checkpoint`` wants); returning
             ``True`` stops training (early stopping).
 
     Returns:
@@ -161,6 +196,7 @@ def fit(
         epoch. The training figures are averages over the epoch's batches.
 
     Raises:
+        ValueError: the optimizer holds none of ``model``'s parameters.
         FloatingPointError: the training loss became NaN or infinite.
 
     Example:
@@ -174,8 +210,10 @@ def fit(
         (['train_loss', 'train_metric', 'val_loss', 'val_metric'], 3)
     """
     _check_fit_args(num_epochs, optimizer)
-    device = get_device(device) if not isinstance(device, torch.device) else device
+    _check_optimizer_holds(optimizer, model)
+    device = get_device(device)
     model.to(device)
+    _optimizer_state_to_params(optimizer)
     keys = ["train_loss", "val_loss"]
     if metric is not None:
         keys += ["train_metric", "val_metric"]

@@ -22,9 +22,15 @@ if [ -d .whl ]; then
   python3 -m ipykernel install --user --name python3 >/dev/null
 fi
 export PYTHONPATH=${PYTHONPATH:-$PWD} DLBOOK_DEVICE=cuda DLBOOK_BUILD=1 TQDM_DISABLE=1
-python3 scripts/gpu_step_times.py --out "$out_dir/gpu_step_times.json" \
-  >"$out_dir/gpu_check.log" 2>&1 || echo "gpu_step_times.py FAILED (see gpu_check.log)"
-cp -f "$out_dir/gpu_step_times.json" book/data/ 2>/dev/null || true
+status=0
+rm -f "$out_dir/gpu_step_times.json"  # never pass on a file from an earlier run
+if python3 scripts/gpu_step_times.py --out "$out_dir/gpu_step_times.json" \
+    >"$out_dir/gpu_check.log" 2>&1; then
+  cp -f "$out_dir/gpu_step_times.json" book/data/
+else
+  echo "gpu_step_times.py FAILED (see gpu_check.log)"
+  status=1
+fi
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)
 report="$out_dir/gpu_times.md"
 {
@@ -33,7 +39,6 @@ report="$out_dir/gpu_times.md"
   echo "| notebook | result | seconds |"
   echo "| --- | --- | ---: |"
 } >"$report"
-status=0
 for nb in notebooks/*.ipynb; do
   start=$(date +%s%N)
   echo "=== $nb" >>"$out_dir/gpu_check.log"

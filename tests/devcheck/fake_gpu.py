@@ -307,10 +307,27 @@ def _load(original, mode: FakeGpuMode, *args, map_location=None, **kwargs):
     return mode.mark(original(*args, map_location="cpu", **kwargs))
 
 
+def _set_rng_state(original, new_state) -> None:
+    """torch.set_rng_state takes the CPU generator's state as a CPU tensor only."""
+    if isinstance(new_state, FakeGpuTensor):
+        raise TypeError(
+            f"[fake {new_state.device.type}] expected a CPU ByteTensor as the RNG "
+            f"state, got one on {new_state.device}; move it with .cpu() first"
+        )
+    original(new_state)
+
+
 def _runtime_patches(mode: FakeGpuMode) -> list:
     """What torch answers on a machine with one (simulated) GPU of this kind."""
     load = functools.partial(_load, torch.load, mode)
-    patches = [mock.patch.object(torch, "load", load)]
+    patches = [
+        mock.patch.object(torch, "load", load),
+        mock.patch.object(
+            torch,
+            "set_rng_state",
+            functools.partial(_set_rng_state, torch.set_rng_state),
+        ),
+    ]
     if mode.kind == "mps":
         mps, backend = torch.mps, torch.backends.mps
         return patches + [

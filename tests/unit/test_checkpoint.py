@@ -240,3 +240,88 @@ def test_save_checkpoint_extra_and_file_mode(tmp_path: Path) -> None:
     assert load(path)["history"] == [0.5]
     (tmp_path / "plain").write_bytes(b"")  # same permissions as open() gives
     assert path.stat().st_mode == (tmp_path / "plain").stat().st_mode
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({"history": {"val": [np.float64(0.5)]}}, r"history\['val'\]\[0\] is a numpy"),
+        ({"folder": Path("runs")}, "folder is a pathlib"),
+        ({"note": object()}, "note is a builtins.object"),
+    ],
+)
+def test_save_checkpoint_refuses_what_cannot_be_loaded(
+    tmp_path: Path, extra: dict, named: str
+) -> None:
+    # Such a file would replace a good checkpoint and then fail to load.
+    model, optimizer, _ = _setup()
+    path = save_checkpoint(tmp_path / "c.pt", model, optimizer, 1)
+    with pytest.raises(TypeError, match=named):
+        save_checkpoint(path, model, optimizer, 2, **extra)
+    assert load(path)["epoch"] == 1  # the good checkpoint is still there
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_save_checkpoint_refuses_reserved_names_and_bad_epochs(tmp_path: Path) -> None:
+    model, optimizer, _ = _setup()
+    with pytest.raises(ValueError, match=r"\['rng'\] are names the checkpoint uses"):
+        save_checkpoint(tmp_path / "c.pt", model, optimizer, 1, rng=[1])
+    for epoch in (np.int64(3), -1, 2.0):
+        with pytest.raises(TypeError, match="epoch must be a non-negative int"):
+            save_checkpoint(tmp_path / "c.pt", model, optimizer, epoch)
+    assert not list(tmp_path.iterdir())
+
+
+def test_load_checkpoint_names_a_file_that_is_not_a_checkpoint(tmp_path: Path) -> None:
+    model, _, _ = _setup()
+    path = save(model, tmp_path / "weights.pt")  # a state_dict, not a checkpoint
+    with pytest.raises(
+        CheckpointError, match=r"weights\.pt.* is not a save_checkpoint file"
+    ):
+        load_checkpoint(path, model)
+
+
+def test_load_checkpoint_checks_model_and_optimizer_before_changing_either(
+    tmp_path: Path,
+) -> None:
+    model, optimizer, _ = _setup()
+    path = save_checkpoint(tmp_path / "c.pt", model, optimizer, 1)
+    wider = nn.Sequential(
+        nn.Linear(4, 32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 3)
+    )
+    with pytest.raises(ValueError, match=r"'0.weight' has shape \(16, 4\) in the file"):
+        load_checkpoint(path, wider)
+
+    other, _, _ = _setup(seed=1)
+    before = [p.clone() for p in other.parameters()]
+    two_groups = torch.optim.Adam(
+        [{"params": other[0].parameters()}, {"params": other[3].parameters()}]
+    )
+    with pytest.raises(ValueError, match=r"sizes \[4\], this optimizer \[2, 2\]"):
+        load_checkpoint(path, other, two_groups)
+    for p, q in zip(other.parameters(), before):
+        assert torch.equal(p, q)  # the model was not half-restored
+
+
+def test_rng_state_from_more_gpus_restores_on_fewer(monkeypatch) -> None:
+    # A checkpoint from a 2-GPU machine, resumed on a 1-GPU machine.
+    restored = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", restored.extend)
+    state = {**rng_state(), "cuda": [torch.ones(3, dtype=torch.uint8)] * 2}
+    set_rng_state(state)
+    assert len(restored) == 1
+
+
+def test_save_through_a_symlink_replaces_the_target(tmp_path: Path) -> None:
+    target = save({"epoch": 1}, tmp_path / "real.pt")
+    link = tmp_path / "latest.pt"
+    link.symlink_to(target)
+    save({"epoch": 2}, link)
+    assert link.is_symlink() and load(target)["epoch"] == 2
+
+
+def test_save_into_a_missing_folder_names_the_folder(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="the folder '.*nowhere' does not"):
+        save({"epoch": 1}, tmp_path / "nowhere" / "c.pt")

@@ -79,7 +79,7 @@ def test_eval_loaders_keep_order():
     assert [b[1].tolist() for b in val] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
 
 
-@pytest.mark.parametrize("batch_size", [0, -2, 1.5])
+@pytest.mark.parametrize("batch_size", [0, -2, 1.5, True])
 def test_bad_batch_size(batch_size):
     X = torch.zeros(4, 1)
     with pytest.raises(ValueError, match="batch_size must be a positive int"):
@@ -89,3 +89,18 @@ def test_bad_batch_size(batch_size):
 def test_mismatched_lengths():
     with pytest.raises(ValueError, match=r"differ in length: \[3, 4\]"):
         make_loaders((torch.zeros(4, 1), torch.zeros(3)))
+
+
+def test_make_loaders_wants_splits_as_tuples():
+    X, y = torch.zeros(6, 2), torch.zeros(6)
+    with pytest.raises(TypeError, match=r"tuple of tensors such as \(X, y\)"):
+        make_loaders(X, y)  # forgot the parentheses around (X, y)
+
+
+def test_make_loaders_refuses_empty_splits_and_bad_eval_batch_sizes():
+    X, y = torch.zeros(6, 2), torch.zeros(6)
+    with pytest.raises(ValueError, match="split 2 is empty"):
+        make_loaders((X, y), (X[:0], y[:0]))
+    for size in (0, True, 2.5):
+        with pytest.raises(ValueError, match="eval_batch_size must be a positive int"):
+            make_loaders((X, y), (X, y), eval_batch_size=size)

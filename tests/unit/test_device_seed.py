@@ -25,7 +25,11 @@ def test_explicit_name_beats_environment(monkeypatch):
     assert get_device("CPU") == torch.device("cpu")
 
 
-@pytest.mark.parametrize("name", ["gpu", "tpu", "cuda:x", "cpu:a"])
+def test_a_torch_device_is_accepted():
+    assert get_device(torch.device("cpu")) == torch.device("cpu")
+
+
+@pytest.mark.parametrize("name", ["gpu", "tpu", "cuda:x", "cpu:a", "cuda:", "cpu:3"])
 def test_unknown_device_names_the_choices(name):
     with pytest.raises(
         ValueError, match=rf"unknown device '{name}'.*cuda, cuda:N, mps"
@@ -67,7 +71,9 @@ def test_set_seed_returns_a_seeded_generator():
     torch.testing.assert_close(torch.rand(2, generator=g1), torch.rand(2, generator=g2))
 
 
-def test_set_seed_deterministic_switches_algorithms():
+def test_set_seed_deterministic_switches_algorithms(monkeypatch):
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", "")  # restored afterwards ...
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG")  # ... to its state before the test
     set_seed(0, deterministic=True)
     try:
         assert torch.are_deterministic_algorithms_enabled()

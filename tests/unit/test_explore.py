@@ -84,6 +84,24 @@ def test_bad_grids_are_refused(grid, message):
         Explorer(toy(), grid)
 
 
+def test_a_grid_that_is_not_a_dict_or_has_unhashable_values_is_named():
+    with pytest.raises(TypeError, match="the grid must be a dict.*got list"):
+        Explorer(toy(), [("a", [1])])
+    with pytest.raises(ValueError, match=r"parameter 'a' has the value \[1, 2\]"):
+        Explorer(toy(), {"a": [[1, 2]], "kind": ["x"]})
+
+
+def test_log_panels_need_a_positive_range():
+    with pytest.raises(ValueError, match=r"y_range \(0, 1\) is not positive"):
+        Panel([1, 2], {"y": [1, 2]}, log_y=True, y_range=(0, 1))
+
+
+def test_labels_are_escaped_in_the_static_html():
+    ex = Explorer(toy(), {"a": [1, 2], "kind": ["x"]}, labels={"a": 'a "<b>'})
+    html = ex.static().html
+    assert 'a "<b>' not in html and "a &quot;&lt;b&gt;" in html
+
+
 def test_unknown_names_elsewhere_are_refused():
     ex = Explorer(toy(), {"a": [1], "kind": ["x"]})
     with pytest.raises(ValueError, match="unknown parameter 'b'; the grid has: a"):
@@ -209,6 +227,20 @@ def test_live_widget_shows_errors():
         ex.widget()
 
 
+def test_live_widget_reports_a_failing_move_in_its_status_line():
+    def fails_at_2(a):
+        if a == 2:
+            raise RuntimeError("boom <at 2>")
+        return Result([Panel([0, 1], {"y": [0, a]})])
+
+    ex = Explorer(fails_at_2, {"a": [1, 2]})
+    controls, _image, status = ex.widget().children
+    assert status.value.startswith("computed")
+    with pytest.raises(RuntimeError, match="boom"):
+        controls.children[0].value = 2  # the reader moves the slider
+    assert status.value == "<b>error</b>: RuntimeError(&#x27;boom &lt;at 2&gt;&#x27;)"
+
+
 # -- the ready explorers ---------------------------------------------------------
 @pytest.mark.parametrize(
     "kwargs, message",
@@ -219,6 +251,8 @@ def test_live_widget_shows_errors():
         ({"lrs": []}, "parameter 'lr' has no values"),
         ({"activations": ["relu6"]}, "unknown activation 'relu6'; choose one of"),
         ({"num_epochs": 0}, "num_epochs must be a positive int, got 0"),
+        ({"batch_size": 0}, "batch_size must be a positive int, got 0"),
+        ({"hidden": True}, "hidden must be a positive int, got True"),
     ],
 )
 def test_lr_explorer_bad_input(kwargs, message):
@@ -233,6 +267,7 @@ def test_lr_explorer_bad_input(kwargs, message):
         ({"depths": [2.5]}, "depth must be a positive int, got 2.5"),
         ({"activations": []}, "parameter 'activation' has no values"),
         ({"activations": ["swish"]}, "unknown activation 'swish'"),
+        ({"width": 0}, "width must be a positive int, got 0"),
     ],
 )
 def test_depth_explorer_bad_input(kwargs, message):

@@ -109,7 +109,7 @@ def _train(device):
     torch.manual_seed(0)
     X, y = torch.randn(96, 8), torch.randint(0, 3, (96,))
     train, val = make_loaders((X, y), (X[:32], y[:32]), batch_size=16, seed=0)
-    model = make_mlp(8, 16, 3).to(device)
+    model = make_mlp(8, 16, 3)  # on the CPU: fit moves it
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     history = fit(
         model,
@@ -166,6 +166,24 @@ def test_checkpoints_round_trip_with_the_gpu_as_map_location(gpu, tmp_path):
     assert torch.equal(restored.weight.cpu(), model.weight.cpu())
     state = torch.load(path, weights_only=True, map_location=gpu)
     assert state["model"]["weight"].device.type == gpu.type
+
+
+def test_fit_moves_optimizer_state_restored_on_the_cpu(gpu, tmp_path):
+    # Resume from a checkpoint into a model and Adam built on the CPU, then
+    # train on the GPU: Adam's averages must follow the parameters.
+    X, y = torch.randn(16, 2), torch.randint(0, 2, (16,))
+    model = nn.Linear(2, 2)
+    optimizer = torch.optim.Adam(model.parameters())
+    loss_fn = nn.CrossEntropyLoss()
+    fit(model, [(X, y)], None, loss_fn, optimizer, 1, device="cpu", progress=False)
+    path = checkpoint.save_checkpoint(tmp_path / "c.pt", model, optimizer, epoch=1)
+    model, optimizer = nn.Linear(2, 2), None
+    optimizer = torch.optim.Adam(model.parameters())
+    checkpoint.load_checkpoint(path, model, optimizer)  # state on the CPU
+    fit(model, [(X, y)], None, loss_fn, optimizer, 1, device=gpu, progress=False)
+    state = optimizer.state[model.weight]
+    assert state["exp_avg"].device.type == gpu.type
+    assert state["step"].device.type == "cpu"  # where PyTorch keeps it
 
 
 def test_leaving_the_block_restores_the_cpu_build():

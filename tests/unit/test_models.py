@@ -33,6 +33,7 @@ def test_depth_zero_is_logistic_regression():
     "kwargs, message",
     [
         ({"hidden": 0}, "hidden must be a positive int"),
+        ({"in_features": True}, "in_features must be a positive int, got True"),
         ({"depth": -1}, "depth must be an int >= 0"),
         ({"dropout": 1.0}, r"dropout must be in \[0, 1\)"),
         ({"activation": "swish"}, "unknown activation 'swish'"),

@@ -47,10 +47,47 @@ def test_evaluate_weights_batches_by_size():
 def test_evaluate_restores_training_mode_and_builds_no_graph():
     model = nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.5))
     model.train()
+    seen = []
+    model.register_forward_hook(
+        lambda module, args, out: seen.append((module.training, out.requires_grad))
+    )
     X, y = blobs(8)
     evaluate(model, [(X, y)], nn.CrossEntropyLoss())
+    assert seen == [(False, False)]  # eval mode, and no graph was recorded
     assert model.training
-    assert all(p.grad is None for p in model.parameters())
+
+
+def test_evaluate_restores_training_mode_after_an_error():
+    model = nn.Linear(2, 3)
+    with pytest.raises(RuntimeError):
+        evaluate(model, [(torch.zeros(4, 5), torch.zeros(4).long())], nn.MSELoss())
+    assert model.training
+
+
+def test_evaluate_checks_the_device_name():
+    with pytest.raises(ValueError, match="unknown device 'gpu'"):
+        evaluate(nn.Linear(2, 3), [blobs(4)], nn.CrossEntropyLoss(), device="gpu")
+
+
+def test_accuracy_needs_two_classes():
+    with pytest.raises(ValueError, match=r"at least 2 classes.*\(4, 1\)"):
+        accuracy(torch.zeros(4, 1), torch.zeros(4).long())
+
+
+def test_fit_refuses_an_optimizer_built_on_another_model():
+    stale = nn.Linear(2, 3)  # e.g. the model before its cell was re-run
+    opt = torch.optim.SGD(stale.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="holds none of the model's parameters"):
+        fit(
+            nn.Linear(2, 3),
+            [blobs(8)],
+            None,
+            nn.CrossEntropyLoss(),
+            opt,
+            1,
+            device="cpu",
+            progress=False,
+        )
 
 
 def test_fit_learns_and_records_history():
@@ -168,6 +205,7 @@ def test_fit_rejects_an_empty_loader():
 
 
 def test_progress_bar_goes_to_stderr_and_can_be_disabled(capsys, monkeypatch):
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)  # as in a plain shell
     X, y = blobs(16)
     model = nn.Linear(2, 3)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
