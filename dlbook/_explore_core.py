@@ -175,7 +175,16 @@ class Explorer:
         return self.static() if static else self.widget()
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return self.show()._repr_mimebundle_(include=include, exclude=exclude)
+        shown = self.show()
+        if hasattr(shown, "_repr_mimebundle_"):
+            return shown._repr_mimebundle_(include=include, exclude=exclude)
+        # ipywidgets 7 (the version Colab ships) has no _repr_mimebundle_; this is
+        # the bundle its widgets display themselves with.
+        view = {"version_major": 2, "version_minor": 0, "model_id": shown._model_id}
+        return {
+            "text/plain": repr(shown),
+            "application/vnd.jupyter.widget-view+json": view,
+        }
 
     def __repr__(self) -> str:
         size = len(self.points())

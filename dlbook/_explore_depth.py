@@ -45,7 +45,7 @@ def _depth_result(activation: str, depth: int, width: int, seed: int) -> Result:
         list(range(1, depth + 2)),
         {"gradient norm": norms},
         title="gradient per layer at initialisation",
-        xlabel="layer (1 = next to the input, last = output layer)",
+        xlabel="layer (1 = input side)",
         ylabel="norm (log scale)",
         log_y=True,
     )

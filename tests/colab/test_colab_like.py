@@ -1,4 +1,4 @@
-"""A Colab-like environment: only torch, numpy, matplotlib, ipywidgets and a kernel.
+"""A Colab-like environment: only torch, numpy, matplotlib, ipywidgets 7 and a kernel.
 
 Colab ships its own torch and a Jupyter kernel; a chapter's first code cell then
 installs ``dlbook`` with pip. This test builds such an environment from scratch,
@@ -27,7 +27,7 @@ COLAB_PACKAGES = [
     "torch==2.13.0",
     "numpy",
     "matplotlib",
-    "ipywidgets",
+    "ipywidgets==7.7.1",  # the version Colab ships; dlbook must work with it
     "ipykernel",
     "nbclient",
 ]
@@ -98,6 +98,8 @@ def test_chapter_runs_in_a_colab_like_environment(colab_python, tmp_path):
     installed = run(str(colab_python), "-m", "pip", "show", "dlbook").stdout
     assert "Name: dlbook" in installed, "the bootstrap cell did not install dlbook"
     assert torch_fingerprint(colab_python) == before, "torch was reinstalled"
+    widgets = run(str(colab_python), "-m", "pip", "show", "ipywidgets").stdout
+    assert "Version: 7.7.1" in widgets, "installing dlbook upgraded Colab's ipywidgets"
 
 
 def test_ddp_script_runs_from_the_installed_package(colab_python, tmp_path):

@@ -310,3 +310,18 @@ def test_depth_explorer_derivative_and_vanishing_gradients():
     assert 0.1 < shallow < 10
     title = ex.title({"activation": "sigmoid", "depth": 12})
     assert "12 hidden layers" in title and "× the output layer's" in title
+
+
+def test_live_display_works_with_ipywidgets_7(monkeypatch):
+    # ipywidgets 7, which Colab ships, gives widgets no _repr_mimebundle_.
+    class OldWidget:
+        _model_id = "abc123"
+
+        def __repr__(self):
+            return "VBox(...)"
+
+    ex = Explorer(toy(), {"a": [1], "kind": ["x"]})
+    monkeypatch.setattr(ex, "show", lambda mode=None: OldWidget())
+    bundle = ex._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == "abc123"
+    assert bundle["text/plain"] == "VBox(...)"
