@@ -113,6 +113,20 @@ def test_math_is_typeset_in_the_browser(page, base_url, path):
     assert not page.console_errors, f"{path.name}: {page.console_errors}"
 
 
+@pytest.mark.parametrize(
+    "path",
+    [p for p in html_pages() if p != SITE / "index.html"],  # that one redirects
+    ids=lambda p: str(p.relative_to(SITE)),
+)
+def test_no_page_scrolls_sideways_on_a_phone(phone_page, base_url, path):
+    # Wide tables, code and equations may scroll inside their own boxes; the page
+    # itself must fit a 390-pixel screen (a long inline code name in a heading
+    # once made a whole chapter scroll sideways).
+    phone_page.goto(base_url + str(path.relative_to(SITE)), wait_until="load")
+    width = phone_page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"{path.name} is {width} px wide on a 390 px screen"
+
+
 def test_chapter_one_shows_typeset_math_offline(page, base_url):
     page.goto(base_url + "notebooks/01_concepts.html", wait_until="load")
     page.wait_for_selector("mjx-container", timeout=20_000)
