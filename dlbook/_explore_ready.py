@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from ._checks import check_positive_int
 from ._explore_core import Explorer, is_build
 from ._explore_result import is_number
 from .models import get_activation, make_mlp
@@ -27,11 +28,11 @@ def digits():
 
 def check_positive(name: str, values: Sequence, integer: bool = False) -> None:
     """ValueError naming the first value that is not a positive number (int)."""
-    kind = "a positive int" if integer else "a positive number"
     for v in values:
-        whole = isinstance(v, int) and not isinstance(v, bool)
-        if not (is_number(v) and (whole or not integer) and v > 0):
-            raise ValueError(f"{name} must be {kind}, got {v!r}")
+        if integer:
+            check_positive_int(name, v)
+        elif not (is_number(v) and v > 0):
+            raise ValueError(f"{name} must be a positive number, got {v!r}")
 
 
 def check_activations(activations: Sequence[str]) -> None:

@@ -25,6 +25,7 @@ __all__ = [
 ]
 
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows needs it; elsewhere 0
+_KEYS = ("model", "optimizer", "epoch", "rng")  # what save_checkpoint writes
 
 
 class CheckpointError(RuntimeError):
@@ -226,7 +227,7 @@ def save_checkpoint(
             f"save_checkpoint: epoch must be a non-negative int (the number of "
             f"finished epochs), got {type(epoch).__name__} {epoch!r}"
         )
-    reserved = sorted(set(extra) & {"model", "optimizer", "epoch", "rng"})
+    reserved = sorted(set(extra) & set(_KEYS))
     if reserved:
         raise ValueError(
             f"save_checkpoint: {reserved} are names the checkpoint uses itself; "
@@ -271,7 +272,7 @@ def _check_loadable(value: Any, where: str) -> None:
 
 def _check_matches(checkpoint: Any, path: Path, model: nn.Module, optimizer) -> None:
     """Check that ``checkpoint`` fits ``model`` and ``optimizer`` before any change."""
-    needed = ["model", "optimizer", "epoch", "rng"]
+    needed = list(_KEYS)
     if not isinstance(checkpoint, dict) or not set(needed) <= set(checkpoint):
         has = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint)
         raise CheckpointError(

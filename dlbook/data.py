@@ -9,6 +9,8 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, TensorDataset
 
+from ._checks import check_positive_int
+
 __all__ = ["DigitsSplit", "load_digits_split", "standardize", "make_loaders"]
 
 
@@ -150,14 +152,9 @@ def make_loaders(
         >>> [len(b[0]) for b in train_loader]
         [4, 4, 2]
     """
-    for name, size in (
-        ("batch_size", batch_size),
-        ("eval_batch_size", eval_batch_size),
-    ):
-        if size is None and name == "eval_batch_size":
-            continue
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ValueError(f"{name} must be a positive int, got {size!r}")
+    check_positive_int("batch_size", batch_size)
+    if eval_batch_size is not None:
+        check_positive_int("eval_batch_size", eval_batch_size)
     for i, tensors in enumerate((train, *evals)):
         which = "train" if i == 0 else f"split {i + 1}"
         if not isinstance(tensors, (tuple, list)) or not all(

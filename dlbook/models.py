@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from torch import nn
 
+from ._checks import check_positive_int
+
 __all__ = ["ACTIVATIONS", "get_activation", "make_mlp"]
 
 #: Activation names the book uses, mapped to their ``torch.nn`` modules.
@@ -63,8 +65,7 @@ def make_mlp(
         ("hidden", hidden),
         ("out_features", out_features),
     ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        check_positive_int(name, value)
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
         raise ValueError(f"depth must be an int >= 0, got {depth!r}")
     if not 0.0 <= dropout < 1.0:

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from ._checks import check_positive_int
 from .device import get_device
 
 __all__ = ["accuracy", "evaluate", "fit"]
@@ -117,12 +118,7 @@ def _model_device(model: nn.Module) -> torch.device:
 
 
 def _check_fit_args(num_epochs: int, optimizer: torch.optim.Optimizer) -> None:
-    if (
-        isinstance(num_epochs, bool)
-        or not isinstance(num_epochs, int)
-        or num_epochs < 1
-    ):
-        raise ValueError(f"num_epochs must be a positive int, got {num_epochs!r}")
+    check_positive_int("num_epochs", num_epochs)
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(
             f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"

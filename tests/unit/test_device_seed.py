@@ -71,9 +71,15 @@ def test_set_seed_returns_a_seeded_generator():
     torch.testing.assert_close(torch.rand(2, generator=g1), torch.rand(2, generator=g2))
 
 
-def test_set_seed_deterministic_switches_algorithms(monkeypatch):
-    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", "")  # restored afterwards ...
-    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG")  # ... to its state before the test
+@pytest.fixture
+def no_cublas_setting(monkeypatch):
+    """CUBLAS_WORKSPACE_CONFIG unset, and restored to its old state afterwards
+    (set_seed(deterministic=True) sets it in os.environ)."""
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", "")  # recorded for the restore
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG")
+
+
+def test_set_seed_deterministic_switches_algorithms(no_cublas_setting):
     set_seed(0, deterministic=True)
     try:
         assert torch.are_deterministic_algorithms_enabled()
@@ -82,11 +88,9 @@ def test_set_seed_deterministic_switches_algorithms(monkeypatch):
     assert not torch.are_deterministic_algorithms_enabled()
 
 
-def test_deterministic_after_cuda_started_warns(monkeypatch):
+def test_deterministic_after_cuda_started_warns(no_cublas_setting, monkeypatch):
     # PyTorch reads CUBLAS_WORKSPACE_CONFIG at the first GPU matrix product:
     # setting it once CUDA runs may be too late, and the reader should know.
-    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", "")  # restored afterwards ...
-    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG")  # ... to its state before the test
     monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
     try:
         with pytest.warns(UserWarning, match="CUBLAS_WORKSPACE_CONFIG comes too late"):
