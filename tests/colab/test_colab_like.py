@@ -76,6 +76,10 @@ def test_chapter_runs_in_a_colab_like_environment(colab_python, tmp_path):
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("DLBOOK_")}
     env |= {"TQDM_DISABLE": "1", "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
+    # pip caches the wheel it builds from a local folder under the folder's URL:
+    # a stale one (an older checkout at the same path) would be installed instead
+    # of this checkout. Colab has no such cache either.
+    env["PIP_NO_CACHE_DIR"] = "1"
     code = (
         "import sys, nbformat; from nbclient import NotebookClient;"
         f"nb = nbformat.read({str(notebook)!r}, as_version=4);"
@@ -107,7 +111,9 @@ def test_ddp_script_runs_from_the_installed_package(colab_python, tmp_path):
     # checkout, so the script must come with the pip-installed package.
     has_dlbook = "import importlib.util as u; print(u.find_spec('dlbook') is not None)"
     if run(str(colab_python), "-c", has_dlbook).stdout.strip() != "True":
-        run(str(colab_python), "-m", "pip", "install", "-q", str(ROOT))
+        run(
+            str(colab_python), "-m", "pip", "install", "-q", "--no-cache-dir", str(ROOT)
+        )
     data_file = str(tmp_path / "d.pt")
     make_data = (
         "import torch; g = torch.Generator().manual_seed(0);"
