@@ -135,3 +135,21 @@ def test_importing_dlbook_has_no_side_effects():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_seed_shift_draws_another_sample(monkeypatch):
+    monkeypatch.delenv("DLBOOK_SEED_SHIFT", raising=False)
+    set_seed(5)
+    plain = torch.rand(3)
+    monkeypatch.setenv("DLBOOK_SEED_SHIFT", "2")
+    set_seed(3)
+    assert torch.equal(torch.rand(3), plain)  # 3 + 2 is seed 5
+    assert set_seed(3).initial_seed() == 5
+    set_seed(5)
+    assert not torch.equal(torch.rand(3), plain)
+
+
+def test_seed_shift_must_be_an_integer(monkeypatch):
+    monkeypatch.setenv("DLBOOK_SEED_SHIFT", "one")
+    with pytest.raises(ValueError, match="DLBOOK_SEED_SHIFT='one' is not an integer"):
+        set_seed(0)
