@@ -5,6 +5,7 @@
 #   make lab      JupyterLab on the same environment
 #   make bench    measure run times and budgets (writes _build/bench.md)
 #   make devcheck the notebooks on simulated CUDA and MPS GPUs (part of make test)
+#   make spread   measure how far printed numbers move; sets nbval's tolerances
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -18,7 +19,7 @@ RUN_ENV := DLBOOK_BUILD=1 TQDM_DISABLE=1 PYTHONHASHSEED=0 JUPYTER_PLATFORM_DIRS=
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
 JB_BUILD := $(BIN)/jupyter-book build . -W -n --keep-going
 
-.PHONY: setup book test lint unit nbval devcheck site-check colab execute lab bench clean chromium
+.PHONY: setup book test lint unit nbval spread devcheck site-check colab execute lab bench clean chromium
 
 ## set-up ---------------------------------------------------------------------
 $(BIN)/.installed: requirements.txt pyproject.toml
@@ -56,11 +57,29 @@ lint: setup
 	$(BIN)/ruff format --check dlbook tests scripts book/_ext
 
 unit: setup
-	$(BIN)/pytest -q --doctest-modules dlbook tests/unit
+	$(BIN)/pytest -q --doctest-modules dlbook tests/nbtolerance.py tests/unit
 
+# Every notebook three times, side by side: on this CPU, on PyTorch's other CPU
+# kernels (another CPU) and with every set_seed shifted (another draw of the noise,
+# as on a GPU). Text is compared exactly; numbers within the tolerances that
+# `make spread` measured (tests/nbtolerance.py, tests/tolerances.json); every cell
+# and every self-check must pass in all three. Logs: _build/nbval-*.log.
+NBVAL := PYTHONPATH=$(CURDIR) $(BIN)/pytest -q -p tests.nbtolerance --nbval $(NB) \
+	--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=600
+OTHER_CPU = $$($(BIN)/python -c "import torch; \
+	print('avx2' if torch.backends.cpu.get_cpu_capability() == 'DEFAULT' else 'default')")
 nbval: setup
-	$(RUN_ENV) $(BIN)/pytest -q --nbval $(NB) \
-		--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=600
+	other=$(OTHER_CPU); scripts/side_by_side.sh \
+		"nbval-this-cpu=$(RUN_ENV) $(NBVAL)" \
+		"nbval-cpu-$$other=$(RUN_ENV) ATEN_CPU_CAPABILITY=$$other $(NBVAL)" \
+		"nbval-seed-shift=$(RUN_ENV) DLBOOK_SEED_SHIFT=100 $(NBVAL)"
+
+# How far each printed number moves on the other CPU kernels and over SEEDS shifted
+# seeds; writes the tolerances nbval uses and the report _build/spread.md. Run it
+# after `make execute` whenever outputs change.
+SEEDS ?= 8
+spread: setup
+	$(BIN)/python scripts/spread.py --seeds $(SEEDS) $(NB)
 
 # Every notebook again on a GPU simulated on the CPU (tests/devcheck/fake_gpu.py),
 # CUDA and Apple MPS side by side: a tensor left on the CPU beside one on the GPU,
@@ -70,18 +89,10 @@ nbval: setup
 # notebooks' self-checks must pass. Logs: _build/devcheck-<kind>.log.
 DEVCHECK ?= cuda mps
 devcheck: setup
-	mkdir -p _build
-	kinds=($(DEVCHECK)); pids=(); for kind in "$${kinds[@]}"; do \
-		$(RUN_ENV) DLBOOK_DEVICE=$$kind JUPYTER_PATH=$(CURDIR)/tests/devcheck \
-			PYTHONPATH=$(CURDIR) $(BIN)/pytest -q -p no:cacheprovider --nbval-lax \
-			--nbval-kernel-name python3-fake-gpu --nbval-cell-timeout=600 $(NB) \
-			>_build/devcheck-$$kind.log 2>&1 & pids+=($$!); done; \
-	status=0; for i in "$${!kinds[@]}"; do kind=$${kinds[$$i]}; \
-		if wait $${pids[$$i]}; then \
-			echo "simulated $$kind GPU: $$(tail -n 1 _build/devcheck-$$kind.log)"; \
-		else status=1; cat _build/devcheck-$$kind.log; \
-			echo "simulated $$kind GPU: FAILED (log above: _build/devcheck-$$kind.log)"; fi; \
-	done; exit $$status
+	scripts/side_by_side.sh $(foreach kind,$(DEVCHECK),"devcheck-$(kind)=$(RUN_ENV) \
+		DLBOOK_DEVICE=$(kind) JUPYTER_PATH=$(CURDIR)/tests/devcheck \
+		PYTHONPATH=$(CURDIR) $(BIN)/pytest -q -p no:cacheprovider --nbval-lax \
+		--nbval-kernel-name python3-fake-gpu --nbval-cell-timeout=600 $(NB)")
 
 site-check: setup chromium
 	$(BIN)/pytest -q tests/site

@@ -262,7 +262,7 @@ def main(argv=None) -> int:
     tolerances, rows, problems = analyse(notebooks, settings, args.factor)
     problems = failures + problems
     write_report(rows, problems, runs_info, ROOT / "_build" / "spread.md")
-    for nb, cell, line, v, lo, hi, n, tol in rows:
+    for nb, cell, line, v, lo, hi, _, tol in rows:
         print(f"  {nb[:2]} {cell[:8]} {line[:60]:<60} {v:g} [{lo:g}, {hi:g}] ±{tol:g}")
     if not args.no_write and not args.settings:
         merged = (

@@ -96,8 +96,8 @@ def compare_fields(
     Example:
         >>> compare_fields(["acc 0.941"], ["acc 0.911"], {0: 0.05})
         []
-        >>> compare_fields(["acc 0.941"], ["acc 0.871"], {0: 0.05})
-        ['number 0 (in "acc 0.941"): stored 0.941, now 0.871, |diff| 0.07 > tolerance 0.05']
+        >>> compare_fields(["acc 0.941"], ["acc 0.871"], {0: 0.05})[0].split(": ")[1]
+        'stored 0.941, now 0.871, |diff| 0.07 > tolerance 0.05'
     """
     tol = tol or {}
     if len(ref) != len(test):
@@ -179,32 +179,36 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     import nbval.plugin
 
-    if getattr(nbval.plugin.IPyNbCell, "_tolerant", False):
+    cell_class = nbval.plugin.IPyNbCell
+    if getattr(cell_class.compare_outputs, "tolerant", False):
         return
     tolerances = load_tolerances(Path(config.getoption("--nbval-tolerances")))
+    exact_compare = cell_class.compare_outputs
 
-    class TolerantCell(nbval.plugin.IPyNbCell):
-        _tolerant = True
+    # nbval has no hook for its comparison, and its cell class calls itself by its
+    # module-level name (super(IPyNbCell, self)), so a subclass cannot replace it:
+    # the method is wrapped instead. nbval is pinned in requirements.txt.
+    def compare_outputs(self, test, ref, skip_compare=None):
+        if exact_compare(self, test, ref, skip_compare):
+            return True
+        notebook = Path(str(self.parent.fspath)).stem
+        entry = tolerances.get(notebook, {}).get(self.cell.get("id"))
+        problems = cell_verdict(
+            entry,
+            output_fields(ref, self.sanitize),
+            output_fields(test, self.sanitize),
+        )
+        if not problems:
+            return True
+        mode = "seed" if seed_shifted() else "machine"
+        self.comparison_traceback = [
+            f"Compared with the tolerances measured by make spread ({mode} mode):",
+            *problems,
+            "If this output legitimately depends on floating-point details or on "
+            "the seed, measure its spread: make spread NB=notebooks/"
+            f"{notebook}.ipynb",
+        ]
+        return False
 
-        def compare_outputs(self, test, ref, skip_compare=None):
-            if super().compare_outputs(test, ref, skip_compare):
-                return True
-            notebook = Path(str(self.parent.fspath)).stem
-            entry = tolerances.get(notebook, {}).get(self.cell.get("id"))
-            problems = cell_verdict(
-                entry,
-                output_fields(ref, self.sanitize),
-                output_fields(test, self.sanitize),
-            )
-            if not problems:
-                return True
-            self.comparison_traceback = [
-                f"Compared with measured tolerances ({'seed' if seed_shifted() else 'machine'}"
-                " mode; tolerances from make spread):",
-                *problems,
-                "If this output legitimately depends on floating-point details or the "
-                f"seed, measure its spread: make spread NB=notebooks/{notebook}.ipynb",
-            ]
-            return False
-
-    nbval.plugin.IPyNbCell = TolerantCell
+    compare_outputs.tolerant = True
+    cell_class.compare_outputs = compare_outputs

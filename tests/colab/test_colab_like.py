@@ -3,8 +3,8 @@
 Colab ships its own torch and a Jupyter kernel; a chapter's first code cell then
 installs ``dlbook`` with pip. This test builds such an environment from scratch,
 points the bootstrap cell at this checkout instead of GitHub (no network here),
-executes a chapter with live explorers (no ``DLBOOK_BUILD``), and checks that the
-chapter ran with ``dlbook``'s declared dependencies alone and that torch was not
+executes every chapter with live explorers (no ``DLBOOK_BUILD``), and checks that
+each ran with ``dlbook``'s declared dependencies alone and that torch was not
 reinstalled.
 """
 
@@ -16,13 +16,19 @@ import subprocess
 import sys
 import tempfile
 import venv
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHAPTER = os.environ.get("DLBOOK_COLAB_CHAPTER", "notebooks/03_mlp.ipynb")
+# Every chapter, or those named (space-separated paths) in DLBOOK_COLAB_CHAPTERS.
+CHAPTERS = [
+    ROOT / p
+    for p in os.environ.get("DLBOOK_COLAB_CHAPTERS", "").split()
+    or sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("*.ipynb"))
+]
 COLAB_PACKAGES = [
     "torch==2.13.0",
     "numpy",
@@ -58,38 +64,42 @@ def torch_fingerprint(python: Path) -> str:
     return run(str(python), "-c", code).stdout.strip()
 
 
-def test_chapter_runs_in_a_colab_like_environment(colab_python, tmp_path):
-    before = torch_fingerprint(colab_python)
-    missing = run(
-        str(colab_python),
-        "-c",
-        "import importlib.util as u; print(u.find_spec('dlbook') is None)",
-    )
-    assert missing.stdout.strip() == "True", "dlbook must start uninstalled"
-
-    nb = nbformat.read(ROOT / CHAPTER, as_version=4)
+def prepare(chapter: Path, folder: Path) -> Path:
+    """A copy of ``chapter`` whose bootstrap cell installs from this checkout."""
+    nb = nbformat.read(chapter, as_version=4)
     bootstrap = nb.cells[1].source
-    assert GITHUB in bootstrap, "the second cell must be the Colab bootstrap cell"
+    assert GITHUB in bootstrap, f"{chapter.name}: cell 2 must be the Colab bootstrap"
     nb.cells[1].source = bootstrap.replace(GITHUB, ROOT.as_uri())
-    notebook = tmp_path / Path(CHAPTER).name
+    folder.mkdir(parents=True, exist_ok=True)
+    notebook = folder / chapter.name
     nbformat.write(nb, notebook)
+    return notebook
 
+
+def execute(python: Path, notebook: Path) -> str:
+    """Run ``notebook`` like Colab does (live explorers, no DLBOOK_* settings);
+    return the problems found: a failed run, or error outputs in cells that are
+    not meant to raise. Empty when the chapter ran."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DLBOOK_")}
     env |= {"TQDM_DISABLE": "1", "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
     # pip caches the wheel it builds from a local folder under the folder's URL:
     # a stale one (an older checkout at the same path) would be installed instead
     # of this checkout. Colab has no such cache either.
     env["PIP_NO_CACHE_DIR"] = "1"
+    env["PATH"] = f"{python.parent}:{env['PATH']}"
+    folder = notebook.parent
     code = (
         "import sys, nbformat; from nbclient import NotebookClient;"
         f"nb = nbformat.read({str(notebook)!r}, as_version=4);"
         "NotebookClient(nb, timeout=600, kernel_name='python3',"
-        f" resources={{'metadata': {{'path': {str(tmp_path)!r}}}}}).execute();"
+        f" resources={{'metadata': {{'path': {str(folder)!r}}}}}).execute();"
         f"nbformat.write(nb, {str(notebook)!r})"
     )
-    env["PATH"] = f"{colab_python.parent}:{env['PATH']}"
-    run(str(colab_python), "-c", code, env=env, cwd=tmp_path)
-
+    out = subprocess.run(
+        [str(python), "-c", code], capture_output=True, text=True, env=env, cwd=folder
+    )
+    if out.returncode != 0:
+        return f"{notebook.name} failed:\n{out.stderr[-3000:]}"
     executed = nbformat.read(notebook, as_version=4)
     errors = [
         o
@@ -98,12 +108,49 @@ def test_chapter_runs_in_a_colab_like_environment(colab_python, tmp_path):
         if o.output_type == "error"
         and "raises-exception" not in c.metadata.get("tags", [])
     ]
-    assert not errors, json.dumps(errors, indent=1)[:2000]
+    return json.dumps(errors, indent=1)[:2000] if errors else ""
+
+
+@pytest.fixture(scope="module")
+def first_chapter(colab_python, tmp_path_factory) -> tuple[str, str]:
+    """Chapter 1 on a fresh Colab-like runtime: its bootstrap installs dlbook.
+    Returns the torch fingerprint from before, and the problems found."""
+    before = torch_fingerprint(colab_python)
+    missing = run(
+        str(colab_python),
+        "-c",
+        "import importlib.util as u; print(u.find_spec('dlbook') is None)",
+    )
+    assert missing.stdout.strip() == "True", "dlbook must start uninstalled"
+    folder = tmp_path_factory.mktemp("first")
+    return before, execute(colab_python, prepare(CHAPTERS[0], folder))
+
+
+def test_bootstrap_installs_dlbook_and_keeps_colabs_packages(
+    colab_python, first_chapter
+):
+    before, problems = first_chapter
+    assert not problems, problems
     installed = run(str(colab_python), "-m", "pip", "show", "dlbook").stdout
     assert "Name: dlbook" in installed, "the bootstrap cell did not install dlbook"
     assert torch_fingerprint(colab_python) == before, "torch was reinstalled"
     widgets = run(str(colab_python), "-m", "pip", "show", "ipywidgets").stdout
     assert "Version: 7.7.1" in widgets, "installing dlbook upgraded Colab's ipywidgets"
+
+
+@pytest.fixture(scope="module")
+def other_chapters(colab_python, first_chapter, tmp_path_factory) -> dict[str, str]:
+    """Every other chapter, two at a time (2 cores), once dlbook is installed."""
+    folder = tmp_path_factory.mktemp("chapters")
+    notebooks = [prepare(c, folder / c.stem) for c in CHAPTERS[1:]]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        problems = pool.map(lambda nb: execute(colab_python, nb), notebooks)
+        return {nb.stem: p for nb, p in zip(notebooks, problems)}
+
+
+@pytest.mark.parametrize("chapter", [c.stem for c in CHAPTERS[1:]])
+def test_chapter_runs_with_dlbooks_dependencies_alone(other_chapters, chapter):
+    assert not other_chapters[chapter], other_chapters[chapter]
 
 
 def test_ddp_script_runs_from_the_installed_package(colab_python, tmp_path):
