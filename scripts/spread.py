@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -127,8 +128,9 @@ def compared(cell: dict) -> bool:
 
 
 def analyse(notebooks: list[Path], settings: list[str], factor: float):
-    """Read the variant runs; return (tolerances, report rows, problems)."""
-    tolerances, rows, problems = {}, [], []
+    """Read the variant runs; return (tolerances, report rows, problems, number of
+    numbers compared)."""
+    tolerances, rows, problems, total = {}, [], [], 0
     for nb in notebooks:
         stored = code_cells(nb)
         runs = {}
@@ -144,6 +146,7 @@ def analyse(notebooks: list[Path], settings: list[str], factor: float):
             if not ref:
                 continue
             ref_numbers = [n for f in ref for n in split_numbers(f)[1]]
+            total += len(ref_numbers)
             ref_skel = [split_numbers(f)[0] for f in ref]
             dev = [0.0] * len(ref_numbers)
             seen = [[v] for v in ref_numbers]
@@ -188,7 +191,7 @@ def analyse(notebooks: list[Path], settings: list[str], factor: float):
                     )
                 )
         tolerances[nb.stem] = entries
-    return tolerances, rows, problems
+    return tolerances, rows, problems, total
 
 
 def _line_of(fields: list[str], index: int) -> str:
@@ -229,6 +232,24 @@ def write_report(rows, problems, runs_info, path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+def write_summary(rows, total: int, path: Path) -> None:
+    """What the intro page says about the book's numbers (book/data/spread.json):
+    how many move, and how far the accuracies move (max - min over all runs)."""
+    accuracies = sorted(
+        hi - lo
+        for _, _, line, v, lo, hi, _, _ in rows
+        if "acc" in line.lower() and 0 <= v <= 1
+    )
+    summary = {
+        "numbers": total,
+        "moving": len(rows),
+        "accuracy_spread_median": statistics.median(accuracies) if accuracies else 0,
+        "accuracy_spread_max": max(accuracies, default=0),
+        "accuracies": len(accuracies),
+    }
+    path.write_text(json.dumps(summary, indent=1) + "\n")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
@@ -259,7 +280,7 @@ def main(argv=None) -> int:
                 runs_info.append(f"{stem} under {setting}: {elapsed:.1f} s, {status}")
                 if error:
                     failures.append(f"{stem} fails under {setting}: {error}")
-    tolerances, rows, problems = analyse(notebooks, settings, args.factor)
+    tolerances, rows, problems, total = analyse(notebooks, settings, args.factor)
     problems = failures + problems
     write_report(rows, problems, runs_info, ROOT / "_build" / "spread.md")
     for nb, cell, line, v, lo, hi, _, tol in rows:
@@ -275,6 +296,8 @@ def main(argv=None) -> int:
             json.dumps(merged, indent=1, sort_keys=True) + "\n"
         )
         print(f"tolerances written to {DEFAULT_TOLERANCES.relative_to(ROOT)}")
+        if len(notebooks) == len(list((ROOT / "notebooks").glob("*.ipynb"))):
+            write_summary(rows, total, ROOT / "book" / "data" / "spread.json")
     for p in problems:
         print(f"PROBLEM: {p}")
     print(
