@@ -37,7 +37,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+from bench import RUN_ENV  # noqa: E402
+
 from tests.nbtolerance import (  # noqa: E402
     DEFAULT_TOLERANCES,
     output_fields,
@@ -45,15 +47,6 @@ from tests.nbtolerance import (  # noqa: E402
     split_numbers,
 )
 
-RUN_ENV = {
-    "DLBOOK_BUILD": "1",
-    "TQDM_DISABLE": "1",
-    "PYTHONHASHSEED": "0",
-    "JUPYTER_PLATFORM_DIRS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-}
 VARIANTS = ROOT / "_build" / "variants"
 NOT_COMPARED = {"nbval-ignore-output", "nbval-skip", "skip-execution"}
 
