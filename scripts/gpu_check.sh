@@ -6,7 +6,8 @@
 # and the notebooks' own self-check assertions hold (nbval in lax mode), not every
 # printed digit. Prepare an offline CUDA machine (Python 3.12 with torch, numpy,
 # matplotlib, scikit-learn, tqdm and pytest) from the project root with
-#     ../shared/gpu/fetch-wheels.sh names lightning lightning-utilities torchmetrics
+#     ../shared/gpu/fetch-wheels.sh lightning lightning-utilities torchmetrics
+#     .venv/bin/pip wheel -q --no-deps names==0.3.0 -w .whl  # names: no wheel on PyPI
 # then, on the GPU machine, from the project root:
 #     bash scripts/gpu_check.sh   # writes gpu_times.md, gpu_check.log and
 #                                 # gpu_step_times.json into ${OUT:-_build}
@@ -39,15 +40,26 @@ report="$out_dir/gpu_times.md"
   echo "| notebook | result | seconds |"
   echo "| --- | --- | ---: |"
 } >"$report"
-for nb in notebooks/*.ipynb; do
+# The notebooks side by side (a GPU machine has many cores; each kernel uses one
+# CPU thread): each one's time is its own wall time while the others run too.
+run_one() {
+  local nb=$1 start tenths result
   start=$(date +%s%N)
-  echo "=== $nb" >>"$out_dir/gpu_check.log"
   if python3 -m pytest -p no:cacheprovider -q --nbval-lax "$nb" \
-      >>"$out_dir/gpu_check.log" 2>&1; then result=passed
-  else result=FAILED; status=1; fi
+      >"$out_dir/gpu_$(basename "$nb" .ipynb).log" 2>&1; then result=passed
+  else result=FAILED; fi
   tenths=$((($(date +%s%N) - start) / 100000000))
   printf '| %s | %s | %d.%d |\n' "$(basename "$nb")" "$result" $((tenths / 10)) \
-    $((tenths % 10)) >>"$report"
+    $((tenths % 10)) >"$out_dir/gpu_$(basename "$nb" .ipynb).row"
+}
+for nb in notebooks/*.ipynb; do run_one "$nb" & done
+wait
+for nb in notebooks/*.ipynb; do
+  name=$(basename "$nb" .ipynb)
+  cat "$out_dir/gpu_$name.row" >>"$report"
+  { echo "=== $nb"; cat "$out_dir/gpu_$name.log"; } >>"$out_dir/gpu_check.log"
+  grep -q FAILED "$out_dir/gpu_$name.row" && status=1
+  rm -f "$out_dir/gpu_$name.row" "$out_dir/gpu_$name.log"
 done
 cat "$report"
 exit $status
