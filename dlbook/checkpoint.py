@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import secrets
-import zipfile
-from collections import OrderedDict
+import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+
+from ._checkpoint_checks import (
+    KEYS,
+    CheckpointError,
+    check_loadable,
+    check_matches,
+    check_model_and_optimizer,
+)
+from ._checkpoint_files import disk_full, fsync_folder, remove_leftovers, zip_problem
 
 __all__ = [
     "CheckpointError",
@@ -25,11 +34,6 @@ __all__ = [
 ]
 
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows needs it; elsewhere 0
-_KEYS = ("model", "optimizer", "epoch", "rng")  # what save_checkpoint writes
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint file exists but is truncated, corrupt or not a checkpoint."""
 
 
 def save(obj: Any, path: str | os.PathLike[str]) -> Path:
@@ -38,8 +42,14 @@ def save(obj: Any, path: str | os.PathLike[str]) -> Path:
     The data go to a temporary file in the same folder, are flushed and
     ``fsync``-ed to disk, and only then renamed over ``path`` with
     ``os.replace`` (atomic on POSIX and Windows). A save that crashes or is
-    killed midway leaves the previous file at ``path`` untouched. A module
-    or optimizer is saved as its ``state_dict()``, the portable form.
+    killed midway leaves the previous file at ``path`` untouched, and its
+    temporary file is removed by the next save to ``path``. A module or
+    optimizer is saved as its ``state_dict()``, the portable form.
+
+    Raises:
+        FileNotFoundError: the folder of ``path`` does not exist.
+        OSError: the disk is full (``errno.ENOSPC``); the previous file is
+            still there.
 
     Returns:
         The path written, as a ``Path``.
@@ -61,6 +71,7 @@ def save(obj: Any, path: str | os.PathLike[str]) -> Path:
         )
     if isinstance(obj, (nn.Module, torch.optim.Optimizer)):
         obj = obj.state_dict()
+    remove_leftovers(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     # Mode 0o666 less the umask, like open(); O_EXCL never reuses a file.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o666)
@@ -70,39 +81,19 @@ def save(obj: Any, path: str | os.PathLike[str]) -> Path:
             file.flush()
             os.fsync(file.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         tmp.unlink(missing_ok=True)
+        if disk_full(error):
+            free = shutil.disk_usage(path.parent).free / 2**20
+            raise OSError(
+                errno.ENOSPC,
+                f"the disk is full ({free:.1f} MiB free in '{path.parent}'): "
+                f"'{path}' was not written and any previous file there is "
+                "unchanged. Free some space, or save to another folder",
+            ) from error
         raise
-    _fsync_folder(path.parent)
+    fsync_folder(path.parent)
     return path
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX only: Windows cannot open a folder)."""
-    if os.name == "posix":
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _zip_problem(path: Path, verify: bool) -> str | None:
-    """Why ``path`` is not an intact zip archive (``torch.save``'s format)."""
-    if not zipfile.is_zipfile(path):
-        return (
-            "it is not a complete PyTorch checkpoint (truncated or corrupt: load "
-            "an earlier checkpoint; or a legacy file from before PyTorch 1.6's zip "
-            "format, which only torch.load reads)"
-        )
-    try:
-        with zipfile.ZipFile(path) as archive:
-            if not any(n.endswith("data.pkl") for n in archive.namelist()):
-                return "its save did not finish (the archive holds no data.pkl)"
-            bad = archive.testzip() if verify else None  # checks every CRC
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
-        return f"its zip archive is damaged ({error})"
-    return None if bad is None else f"member {bad!r} fails its checksum (corrupt)"
 
 
 def load(
@@ -138,7 +129,7 @@ def load(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint file at '{path}'")
-    problem = _zip_problem(path, verify)
+    problem = zip_problem(path, verify)
     if problem is not None:
         raise CheckpointError(f"cannot load '{path}': {problem}")
     return torch.load(path, map_location=map_location, weights_only=weights_only)
@@ -205,7 +196,8 @@ def save_checkpoint(
     number of finished epochs), every RNG state (``rng_state(generator)``)
     and ``extra`` (plain values only, e.g. a history dict).
 
-    Everything is checked before the file is written: a value that
+    Everything is checked before the file is written: ``model`` and
+    ``optimizer`` in the wrong order raise ``TypeError``, and a value that
     ``torch.load(..., weights_only=True)`` would refuse (a NumPy number, a
     ``Path``, any other object) raises ``TypeError`` naming it, so a bad
     ``extra`` never replaces a good checkpoint with one that cannot be loaded.
@@ -222,19 +214,20 @@ def save_checkpoint(
         ...
         TypeError: save_checkpoint: history['loss'] is a numpy.float64, ...
     """
+    check_model_and_optimizer("save_checkpoint", model, optimizer)
     if type(epoch) is not int or epoch < 0:
         raise TypeError(
             f"save_checkpoint: epoch must be a non-negative int (the number of "
             f"finished epochs), got {type(epoch).__name__} {epoch!r}"
         )
-    reserved = sorted(set(extra) & set(_KEYS))
+    reserved = sorted(set(extra) & set(KEYS))
     if reserved:
         raise ValueError(
             f"save_checkpoint: {reserved} are names the checkpoint uses itself; "
             "give the extra values other names"
         )
     for name, value in extra.items():
-        _check_loadable(value, name)
+        check_loadable(value, name)
     checkpoint = {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
@@ -243,69 +236,6 @@ def save_checkpoint(
         **extra,
     }
     return save(checkpoint, path)
-
-
-_PLAIN = (bool, int, float, complex, str, bytes, type(None), torch.Size)
-
-
-def _check_loadable(value: Any, where: str) -> None:
-    """Raise TypeError unless ``weights_only=True`` loading accepts ``value``."""
-    kind = type(value)
-    if kind in _PLAIN or isinstance(value, torch.Tensor):
-        return  # exact types: np.float64 subclasses float but is refused
-    if kind in (list, tuple, set):
-        for i, item in enumerate(value):
-            _check_loadable(item, f"{where}[{i}]")
-        return
-    if kind in (dict, OrderedDict):
-        for key, item in value.items():
-            _check_loadable(key, f"a key of {where}")
-            _check_loadable(item, f"{where}[{key!r}]")
-        return
-    raise TypeError(
-        f"save_checkpoint: {where} is a {kind.__module__}.{kind.__qualname__}, "
-        "which torch.load(..., weights_only=True) refuses to load. Store plain "
-        "values: int, float, str, bool, None, tensors, and lists, tuples or "
-        "dicts of them (e.g. float(x) for a NumPy number, str(p) for a path)"
-    )
-
-
-def _check_matches(checkpoint: Any, path: Path, model: nn.Module, optimizer) -> None:
-    """Check that ``checkpoint`` fits ``model`` and ``optimizer`` before any change."""
-    needed = list(_KEYS)
-    if not isinstance(checkpoint, dict) or not set(needed) <= set(checkpoint):
-        has = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint)
-        raise CheckpointError(
-            f"'{path}' is not a save_checkpoint file: it holds {has}, not the keys "
-            f"{needed}. A file written by save(model, ...) holds a state_dict: load "
-            "it with model.load_state_dict(load(path))"
-        )
-    own = model.state_dict()
-    saved = checkpoint["model"]
-    problems = [f"missing {k!r}" for k in own if k not in saved]
-    problems += [f"unexpected {k!r}" for k in saved if k not in own]
-    problems += [
-        f"{k!r} has shape {tuple(saved[k].shape)} in the file, "
-        f"{tuple(v.shape)} in the model"
-        for k, v in own.items()
-        if k in saved and hasattr(saved[k], "shape") and saved[k].shape != v.shape
-    ]
-    if problems:
-        shown = "; ".join(problems[:5]) + (" ..." if len(problems) > 5 else "")
-        raise ValueError(
-            f"the model in '{path}' does not fit this model ({shown}): build the "
-            "model with the same code and settings as the one that was saved"
-        )
-    if optimizer is not None:
-        groups = checkpoint["optimizer"].get("param_groups", [])
-        saved_sizes = [len(g["params"]) for g in groups]
-        own_sizes = [len(g["params"]) for g in optimizer.param_groups]
-        if saved_sizes != own_sizes:
-            raise ValueError(
-                f"the optimizer in '{path}' has parameter groups of sizes "
-                f"{saved_sizes}, this optimizer {own_sizes}: build it on this "
-                "model's parameters the same way as the one that was saved"
-            )
 
 
 def load_checkpoint(
@@ -318,7 +248,9 @@ def load_checkpoint(
     """Restore a ``save_checkpoint`` file into ``model`` (and ``optimizer``).
 
     RNG states are restored too, so the next random draws (dropout,
-    shuffling through ``generator``) match an uninterrupted run.
+    shuffling through ``generator``) match an uninterrupted run. Pass the
+    train loader's ``generator`` when the checkpoint holds one: resuming
+    with an ``optimizer`` but without it warns, as the shuffling would drift.
 
     Returns:
         The whole checkpoint dict: ``checkpoint["epoch"]`` is where to resume.
@@ -327,7 +259,9 @@ def load_checkpoint(
         CheckpointError: the file is damaged, or is not a ``save_checkpoint``
             file.
         ValueError: the saved model or optimizer does not fit ``model`` or
-            ``optimizer`` (checked before either is changed).
+            ``optimizer`` (another shape, another optimizer class), or
+            ``generator`` is given but the file holds no generator state.
+            Everything is checked before anything is changed.
 
     Example:
         >>> import tempfile, pathlib
@@ -337,8 +271,9 @@ def load_checkpoint(
         >>> load_checkpoint(path, nn.Linear(2, 1))["epoch"]
         3
     """
+    check_model_and_optimizer("load_checkpoint", model, optimizer)
     checkpoint = load(path, map_location=map_location)
-    _check_matches(checkpoint, Path(path), model, optimizer)  # before any change
+    check_matches(checkpoint, Path(path), model, optimizer, generator)
     model.load_state_dict(checkpoint["model"])
     if optimizer is not None:
         optimizer.load_state_dict(checkpoint["optimizer"])

@@ -45,7 +45,8 @@ def standardize(X_train: Tensor, *others: Tensor, eps: float = 1e-8):
     """Standardise with statistics of ``X_train`` alone (no test leakage).
 
     Features that are constant in the training split (std 0) are only
-    centred, not divided by ~0.
+    centred, not divided by ~0. ``X_train`` must hold examples and no NaN
+    (fill or drop missing values first, as chapter 3 does).
 
     Returns:
         ``(X_train_std, *others_std, mean, std)``.
@@ -56,11 +57,33 @@ def standardize(X_train: Tensor, *others: Tensor, eps: float = 1e-8):
         >>> Xtr.flatten().tolist(), Xte.flatten().tolist()
         ([-1.0, 1.0], [3.0])
     """
+    _check_training_set(X_train)
     mean = X_train.mean(dim=0)
     std = X_train.std(dim=0, unbiased=False)
     std = torch.where(std < eps, torch.ones_like(std), std)
     scaled = [(X - mean) / std for X in (X_train, *others)]
     return (*scaled, mean, std)
+
+
+def _check_training_set(X_train: Tensor) -> None:
+    if not isinstance(X_train, Tensor):
+        raise TypeError(
+            f"standardize expects tensors, got {type(X_train).__name__}: convert "
+            "with torch.as_tensor(X, dtype=torch.float32)"
+        )
+    if len(X_train) == 0:
+        raise ValueError(
+            "standardize got an empty X_train: its mean and std, which scale "
+            "every split, need training examples"
+        )
+    missing = X_train.isnan()
+    if missing.any():
+        features = missing.reshape(len(X_train), -1).any(dim=0).nonzero().flatten()
+        raise ValueError(
+            f"X_train holds {int(missing.sum())} NaN values (features "
+            f"{features[:10].tolist()}): their mean and std would be NaN. Fill "
+            "or drop them first, e.g. torch.where(X.isnan(), X.nanmean(dim=0), X)"
+        )
 
 
 def _check_fractions(val_size: float, test_size: float) -> None:
@@ -104,9 +127,17 @@ def load_digits_split(
     from sklearn.model_selection import train_test_split
 
     _check_fractions(val_size, test_size)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
     X, y = load_digits(return_X_y=True)
     n = len(y)
     n_test, n_val = round(n * test_size), round(n * val_size)
+    for name, size in (("val_size", n_val), ("test_size", n_test)):
+        if size < 10:  # stratified: at least one example of each digit
+            raise ValueError(
+                f"{name} gives {size} of {n} examples, fewer than the 10 classes "
+                f"a stratified split needs: use a fraction of at least {10 / n:.4f}"
+            )
     X_rest, X_test, y_rest, y_test = train_test_split(
         X, y, test_size=n_test, stratify=y, random_state=seed
     )
@@ -124,6 +155,27 @@ def load_digits_split(
     return DigitsSplit(
         Xs[0], to_y(y_train), Xs[1], to_y(y_val), Xs[2], to_y(y_test), mean, std
     )
+
+
+def _check_split(tensors, which: str) -> None:
+    """TypeError naming what is wrong unless ``tensors`` is a tuple of tensors."""
+    call = "call make_loaders((X_train, y_train), (X_val, y_val))"
+    if not isinstance(tensors, (tuple, list)):
+        raise TypeError(
+            f"each split must be a tuple of tensors such as (X, y), got "
+            f"{type(tensors).__name__} for {which}: {call}"
+        )
+    for j, t in enumerate(tensors):
+        if isinstance(t, (tuple, list)):
+            raise TypeError(
+                f"{which}[{j}] is a {type(t).__name__}, not a tensor: pass each "
+                f"split as its own argument, not all in one tuple: {call}"
+            )
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"{which}[{j}] is a {type(t).__module__}.{type(t).__name__}, not "
+                "a tensor: convert it first, e.g. torch.as_tensor(X)"
+            )
 
 
 def make_loaders(
@@ -157,14 +209,7 @@ def make_loaders(
         check_positive_int("eval_batch_size", eval_batch_size)
     for i, tensors in enumerate((train, *evals)):
         which = "train" if i == 0 else f"split {i + 1}"
-        if not isinstance(tensors, (tuple, list)) or not all(
-            isinstance(t, Tensor) for t in tensors
-        ):
-            raise TypeError(
-                f"each split must be a tuple of tensors such as (X, y), got "
-                f"{type(tensors).__name__} for {which}: call "
-                "make_loaders((X_train, y_train), (X_val, y_val))"
-            )
+        _check_split(tensors, which)
         lengths = {len(t) for t in tensors}
         if len(lengths) != 1:
             raise ValueError(

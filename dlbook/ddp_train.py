@@ -21,14 +21,18 @@ It lives in the ``dlbook`` package, so it runs wherever ``dlbook`` is installed
 Every rank prints lines starting ``[rank R]``; with ``--out DIR`` each also
 saves its final weights to ``DIR/rank{R}.pt``; ``--data FILE`` reads the
 tensors from a file (saved with ``dlbook.checkpoint.save``) instead of having
-every process load the digits with scikit-learn.
+every process load the digits with scikit-learn. A rank that waits longer
+than ``--timeout`` seconds for the others (one is stuck or crashed) ends the
+run with an error, instead of waiting for PyTorch's default 30 minutes.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import torch
@@ -41,7 +45,7 @@ from dlbook import accuracy, load_digits_split
 from dlbook.checkpoint import load, save
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=32, help="per process")
@@ -54,11 +58,38 @@ def parse_args() -> argparse.Namespace:
         help="a file holding X_train, y_train, X_val, y_val (default: load the "
         "digits with scikit-learn in every process)",
     )
-    return parser.parse_args()
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300,
+        help="seconds a rank waits for the others before the run fails",
+    )
+    args = parser.parse_args(argv)
+    _check_args(parser, args)
+    return args
 
 
-def setup() -> tuple[int, int, torch.device]:
-    """Join the process group: NCCL on CUDA GPUs, gloo on CPUs."""
+def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Exit with a usage error (status 2) for values that cannot train."""
+    for name in ("epochs", "batch_size"):
+        if getattr(args, name) < 1:
+            option = "--" + name.replace("_", "-")
+            parser.error(f"{option} must be at least 1, got {getattr(args, name)}")
+    for name in ("lr", "timeout"):
+        if not (math.isfinite(getattr(args, name)) and getattr(args, name) > 0):
+            parser.error(
+                f"--{name} must be a positive number, got {getattr(args, name)}"
+            )
+    if args.seed < 0:
+        parser.error(f"--seed must be at least 0, got {args.seed}")
+
+
+def setup(timeout: float) -> tuple[int, int, torch.device]:
+    """Join the process group: NCCL on CUDA GPUs, gloo on CPUs.
+
+    A collective operation (e.g. DDP's gradient all-reduce) that waits more
+    than ``timeout`` seconds for another rank fails with an error.
+    """
     if "RANK" not in os.environ:
         raise SystemExit("launch me with torchrun (see the docstring at the top)")
     local_rank = int(os.environ["LOCAL_RANK"])
@@ -66,10 +97,10 @@ def setup() -> tuple[int, int, torch.device]:
     if torch.cuda.device_count() >= int(os.environ["LOCAL_WORLD_SIZE"]):
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
-        dist.init_process_group("nccl")
+        backend = "nccl"
     else:
-        device = torch.device("cpu")
-        dist.init_process_group("gloo")
+        device, backend = torch.device("cpu"), "gloo"
+    dist.init_process_group(backend, timeout=timedelta(seconds=timeout))
     return dist.get_rank(), dist.get_world_size(), device
 
 
@@ -125,13 +156,20 @@ def compare_weights(model: nn.Module, rank: int, world: int) -> float:
 
 def main() -> None:
     args = parse_args()
-    rank, world, device = setup()
+    rank, world, device = setup(args.timeout)
     log(rank, f"of {world} processes, on {device}, backend {dist.get_backend()}")
-    model = train(args, rank, world, device)
-    log(
-        rank,
-        f"max weight difference to other ranks: {compare_weights(model, rank, world)}",
-    )
+    try:
+        model = train(args, rank, world, device)
+        difference = compare_weights(model, rank, world)
+    except RuntimeError as error:  # gloo and NCCL report a timeout as one
+        if "timed out" in str(error).lower() or "timeout" in str(error).lower():
+            log(
+                rank,
+                f"another rank did not answer within {args.timeout:g} s (stuck "
+                "or crashed): stopping. Raise --timeout if it was only slow",
+            )
+        raise
+    log(rank, f"max weight difference to other ranks: {difference}")
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         save(model.cpu(), args.out / f"rank{rank}.pt")

@@ -25,6 +25,14 @@ def plot_history(
         >>> [ax.get_ylabel() for ax in fig.axes]
         ['loss']
     """
+    if not isinstance(history, dict):
+        hint = "history = fit(...); plot_history(history)"
+        if isinstance(history, tuple) and any(isinstance(h, dict) for h in history):
+            hint = "pass the history alone, not a pair such as (model, history)"
+        raise TypeError(
+            "plot_history expects the history dict that fit returns, got "
+            f"{type(history).__name__}: {hint}"
+        )
     if not history.get("train_loss"):
         raise ValueError(
             f"history needs a non-empty 'train_loss' list; got keys {sorted(history)}"

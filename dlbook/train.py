@@ -10,7 +10,15 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from ._checks import check_positive_int
+from ._train_checks import (
+    check_accuracy_args,
+    check_fit_args,
+    check_loss_fn,
+    check_optimizer_holds,
+    check_shapes,
+    finite_loss,
+    split_batch,
+)
 from .device import get_device
 
 __all__ = ["accuracy", "evaluate", "fit"]
@@ -21,30 +29,14 @@ Metric = Callable[[Tensor, Tensor], float]
 def accuracy(logits: Tensor, targets: Tensor) -> float:
     """Fraction of rows whose largest logit is the target class.
 
-    Shape: logits ``(N, C)``, targets ``(N,)``.
+    Shape: logits ``(N, C)``, targets ``(N,)`` (integer class labels).
 
     Example:
         >>> accuracy(torch.tensor([[0.1, 2.0]]), torch.tensor([1]))
         1.0
     """
-    if logits.ndim != 2 or targets.ndim != 1 or len(logits) != len(targets):
-        raise ValueError(
-            "accuracy expects logits (N, C) and targets (N,), got "
-            f"{tuple(logits.shape)} and {tuple(targets.shape)}"
-        )
-    if logits.shape[1] < 2:
-        raise ValueError(
-            "accuracy needs at least 2 classes (logits (N, C) with C >= 2), got "
-            f"{tuple(logits.shape)}; with one logit per example, count "
-            "((logits[:, 0] > 0) == targets.bool()) instead"
-        )
-    if len(targets) == 0:
-        raise ValueError("accuracy of an empty batch is undefined")
+    check_accuracy_args(logits, targets)
     return (logits.argmax(dim=1) == targets).float().mean().item()
-
-
-def _to(batch: Iterable[Tensor], device: torch.device) -> list[Tensor]:
-    return [t.to(device) for t in batch]
 
 
 @torch.no_grad()
@@ -69,6 +61,7 @@ def evaluate(
         >>> sorted(evaluate(model, loader, nn.CrossEntropyLoss()))
         ['loss', 'metric']
     """
+    check_loss_fn(loss_fn)
     device = get_device(device) if device is not None else _model_device(model)
     was_training = model.training
     model.eval()
@@ -89,16 +82,19 @@ def _run_epoch(model, loader, loss_fn, metric, device, optimizer=None):
     """
     total_loss = total_metric = 0.0
     count = 0
-    for X, y in loader:
+    for i, batch in enumerate(loader):
+        X, y = split_batch(batch)
         X, y = X.to(device), y.to(device)
         y_hat = model(X)
+        check_shapes(y_hat, y)
         loss = loss_fn(y_hat, y)
+        value = finite_loss(loss, X, y, i, optimizer is not None)
         if optimizer is not None:
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
         n = len(y)
-        total_loss += loss.item() * n
+        total_loss += value * n
         if metric is not None:
             total_metric += metric(y_hat.detach(), y) * n
         count += n
@@ -115,26 +111,6 @@ def _averages(total_loss, total_metric, count, metric) -> dict[str, float]:
 def _model_device(model: nn.Module) -> torch.device:
     param = next(model.parameters(), None)
     return param.device if param is not None else torch.device("cpu")
-
-
-def _check_fit_args(num_epochs: int, optimizer: torch.optim.Optimizer) -> None:
-    check_positive_int("num_epochs", num_epochs)
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(
-            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
-        )
-
-
-def _check_optimizer_holds(optimizer: torch.optim.Optimizer, model: nn.Module) -> None:
-    """An optimizer built on another model (say, before a cell was re-run) would
-    silently train nothing."""
-    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
-    if not held & {id(p) for p in model.parameters()}:
-        raise ValueError(
-            "the optimizer holds none of the model's parameters: it was built on "
-            "another model (re-running a cell makes a new model). Build it after "
-            "the model, e.g. torch.optim.Adam(model.parameters(), lr=...)"
-        )
 
 
 def _optimizer_state_to_params(optimizer: torch.optim.Optimizer) -> None:
@@ -172,7 +148,8 @@ def fit(
     Args:
         model: moved to ``device`` before training (with the optimizer's
             state, e.g. after ``load_checkpoint`` on the CPU).
-        train_loader: yields ``(X, y)`` batches.
+        train_loader: yields ``(X, y)`` batches of tensors; a DataLoader or
+            a list, which can be gone through once per epoch (not a generator).
         val_loader: yields ``(X, y)`` batches, or ``None`` to skip.
         loss_fn: ``loss_fn(y_hat, y)`` returns a scalar tensor.
         optimizer: built on ``model.parameters()``.
@@ -193,7 +170,9 @@ def fit(
 
     Raises:
         ValueError: the optimizer holds none of ``model``'s parameters.
-        FloatingPointError: the training loss became NaN or infinite.
+        TypeError: a batch is not an ``(X, y)`` pair of tensors.
+        FloatingPointError: a loss became NaN or infinite (the message says
+            whether the data hold NaN).
 
     Example:
         >>> X, y = torch.randn(32, 2), torch.randint(0, 2, (32,))
@@ -205,8 +184,9 @@ def fit(
         >>> sorted(h), len(h["train_loss"])
         (['train_loss', 'train_metric', 'val_loss', 'val_metric'], 3)
     """
-    _check_fit_args(num_epochs, optimizer)
-    _check_optimizer_holds(optimizer, model)
+    loaders = {"train_loader": train_loader, "val_loader": val_loader}
+    check_fit_args(num_epochs, optimizer, loss_fn, loaders)
+    check_optimizer_holds(optimizer, model)
     device = get_device(device)
     model.to(device)
     _optimizer_state_to_params(optimizer)
@@ -237,7 +217,7 @@ def _train_epoch(model, loader, loss_fn, optimizer, metric, device) -> dict[str,
     total_loss, _, count = totals
     if count == 0:
         raise ValueError("fit got an empty train_loader")
-    if not math.isfinite(total_loss):
+    if not math.isfinite(total_loss):  # finite batch losses that overflow the sum
         raise FloatingPointError(
             f"training loss became {total_loss / count}; lower the learning rate"
         )
