@@ -60,13 +60,20 @@ def split_numbers(text: str) -> tuple[str, list[float]]:
 
 
 def output_fields(outputs: Iterable[Mapping], sanitize=lambda s: s) -> list[str]:
-    """The texts nbval compares, in output order: a stream's text, and each string
+    """The texts nbval compares, in output order: each stream's text (all of a
+    stream's parts joined where it first appears, as nbval does), and each string
     ``data`` field (``text/plain``, ``text/html``...) except images and widget ids."""
-    fields = []
+    fields, streams = [], {}
     for out in outputs:
         if out.get("output_type") == "stream":
             text = out.get("text", "")
-            fields.append(sanitize("".join(text) if isinstance(text, list) else text))
+            text = "".join(text) if isinstance(text, list) else text
+            name = out.get("name")
+            if name in streams:  # a kernel may split a stream across messages:
+                fields[streams[name]] += sanitize(text)  # nbval joins them
+            else:
+                streams[name] = len(fields)
+                fields.append(sanitize(text))
             continue
         for key in sorted(out.get("data", {})):
             value = out["data"][key]

@@ -97,6 +97,14 @@ def test_output_fields_follow_nbval():
         },
     ]
     assert output_fields(outputs) == ["a 1\nb 2\n", "<b>4</b>", "3"]
+    # a kernel under load may split one stream's text across several outputs
+    split = [
+        {"output_type": "stream", "name": "stdout", "text": "epoch 1\n"},
+        {"output_type": "stream", "name": "stdout", "text": "epoch 2\n"},
+        {"output_type": "stream", "name": "stderr", "text": "warning\n"},
+        {"output_type": "stream", "name": "stdout", "text": "done\n"},
+    ]
+    assert output_fields(split) == ["epoch 1\nepoch 2\ndone\n", "warning\n"]
 
 
 def test_the_books_tolerances_match_its_stored_outputs():
