@@ -10,6 +10,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, TensorDataset
 
 from ._checks import check_positive_int
+from .seed import shifted
 
 __all__ = ["DigitsSplit", "load_digits_split", "standardize", "make_loaders"]
 
@@ -188,7 +189,8 @@ def make_loaders(
     """Wrap tensors in DataLoaders: the first shuffled, the rest in order.
 
     Shuffling uses its own ``torch.Generator`` seeded with ``seed``, so the
-    batch order is reproducible and independent of other random draws.
+    batch order is reproducible and independent of other random draws (like
+    ``set_seed``, it adds ``DLBOOK_SEED_SHIFT`` when the tests set it).
 
     Args:
         train: ``(X, y)`` (or any tensors of equal length) for training.
@@ -217,7 +219,7 @@ def make_loaders(
             )
         if lengths == {0}:
             raise ValueError(f"{which} is empty: a DataLoader needs examples")
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(shifted(seed))
     loaders = [
         DataLoader(
             TensorDataset(*train), batch_size=batch_size, shuffle=True, generator=gen

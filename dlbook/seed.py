@@ -30,6 +30,18 @@ def _seed_shift() -> int:
         ) from None
 
 
+def shifted(seed: int) -> int:
+    """``seed`` plus ``DLBOOK_SEED_SHIFT`` (0 when unset), modulo ``2**32``: every
+    seed that governs training noise (``set_seed``, a loader's shuffling) goes
+    through it, so a shifted run is another draw of all of that noise.
+
+    Example:
+        >>> shifted(7) if not _seed_shift() else 7
+        7
+    """
+    return (int(seed) + _seed_shift()) % 2**32
+
+
 def set_seed(seed: int, deterministic: bool = False) -> torch.Generator:
     """Seed Python, NumPy and PyTorch (CPU and every GPU).
 
@@ -57,7 +69,7 @@ def set_seed(seed: int, deterministic: bool = False) -> torch.Generator:
         raise TypeError(f"seed must be an int, got {type(seed).__name__} {seed!r}")
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed must be in [0, 2**32), got {seed}")
-    seed = (int(seed) + _seed_shift()) % 2**32
+    seed = shifted(seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device

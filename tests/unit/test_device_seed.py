@@ -153,3 +153,19 @@ def test_seed_shift_must_be_an_integer(monkeypatch):
     monkeypatch.setenv("DLBOOK_SEED_SHIFT", "one")
     with pytest.raises(ValueError, match="DLBOOK_SEED_SHIFT='one' is not an integer"):
         set_seed(0)
+
+
+def test_seed_shift_reaches_the_loaders_shuffling(monkeypatch):
+    from dlbook import make_loaders
+
+    X = torch.arange(20.0)[:, None]
+
+    def order():
+        (loader,) = make_loaders((X, X), batch_size=20, seed=3)
+        return next(iter(loader))[0].flatten().tolist()
+
+    monkeypatch.delenv("DLBOOK_SEED_SHIFT", raising=False)
+    plain = order()
+    assert order() == plain  # reproducible
+    monkeypatch.setenv("DLBOOK_SEED_SHIFT", "1")
+    assert order() != plain  # another draw of the batch order
