@@ -43,6 +43,7 @@ from bench import RUN_ENV  # noqa: E402
 from tests.nbtolerance import (  # noqa: E402
     DEFAULT_TOLERANCES,
     output_fields,
+    sanitizer,
     skeleton_hash,
     split_numbers,
 )
@@ -124,6 +125,7 @@ def analyse(notebooks: list[Path], settings: list[str], factor: float):
     """Read the variant runs; return (tolerances, report rows, problems, number of
     numbers compared)."""
     tolerances, rows, problems, total = {}, [], [], 0
+    sanitize = sanitizer()
     for nb in notebooks:
         stored = code_cells(nb)
         runs = {}
@@ -135,7 +137,7 @@ def analyse(notebooks: list[Path], settings: list[str], factor: float):
         for cell in stored:
             if not compared(cell):
                 continue
-            ref = output_fields(cell.get("outputs", []))
+            ref = output_fields(cell.get("outputs", []), sanitize)
             if not ref:
                 continue
             ref_numbers = [n for f in ref for n in split_numbers(f)[1]]
@@ -148,7 +150,7 @@ def analyse(notebooks: list[Path], settings: list[str], factor: float):
                 other = cells.get(cell.get("id"))
                 if other is None or other.get("execution_count") is None:
                     continue  # the run stopped before this cell (reported)
-                fields = output_fields(other.get("outputs", []))
+                fields = output_fields(other.get("outputs", []), sanitize)
                 if [split_numbers(f)[0] for f in fields] != ref_skel:
                     if setting.startswith("seed="):
                         seed_text = True

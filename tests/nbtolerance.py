@@ -86,6 +86,20 @@ def output_fields(outputs: Iterable[Mapping], sanitize=lambda s: s) -> list[str]
     return fields
 
 
+def sanitizer(config: Path = Path(__file__).with_name("sanitize.cfg")):
+    """The sanitize file (timings, addresses, paths) applied as nbval applies it."""
+    from nbval.plugin import get_sanitize_patterns
+
+    patterns = get_sanitize_patterns(config.read_text())
+
+    def sanitize(text: str) -> str:
+        for regex, replace in patterns:
+            text = re.sub(regex, replace, text)
+        return text
+
+    return sanitize
+
+
 def skeleton_hash(fields: list[str]) -> str:
     """A short hash of the fields' skeletons: tolerances are only valid for it."""
     text = "\x00".join(split_numbers(f)[0] for f in fields)

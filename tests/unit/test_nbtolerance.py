@@ -17,6 +17,7 @@ from tests.nbtolerance import (
     compare_fields,
     load_tolerances,
     output_fields,
+    sanitizer,
     skeleton_hash,
     split_numbers,
 )
@@ -110,14 +111,14 @@ def test_output_fields_follow_nbval():
 def test_the_books_tolerances_match_its_stored_outputs():
     """make execute changed a cell's text without make spread: its tolerances no
     longer describe it (a stale entry would silently compare exactly)."""
-    stale = []
+    stale, sanitize = [], sanitizer()
     for notebook, cells in load_tolerances().items():
         path = ROOT / "notebooks" / f"{notebook}.ipynb"
         assert path.exists(), f"tolerances for a notebook that is gone: {notebook}"
         stored = {c.get("id"): c for c in json.loads(path.read_text())["cells"]}
         for cell_id, entry in cells.items():
             cell = stored.get(cell_id)
-            fields = output_fields(cell.get("outputs", [])) if cell else None
+            fields = output_fields(cell.get("outputs", []), sanitize) if cell else None
             if cell is None or entry["skeleton"] != skeleton_hash(fields):
                 stale.append(f"{notebook} cell {cell_id}")
     assert not stale, f"run make spread; stale tolerances: {stale}"
