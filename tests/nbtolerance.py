@@ -33,6 +33,7 @@ from pathlib import Path
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 _SPACES = re.compile(r"[ \t]+")
 DEFAULT_TOLERANCES = Path(__file__).with_name("tolerances.json")
+SANITIZE_FILE = Path(__file__).with_name("sanitize.cfg")
 #: Output fields never compared (nbval's own list, plus images).
 SKIPPED = {
     "metadata",
@@ -86,7 +87,7 @@ def output_fields(outputs: Iterable[Mapping], sanitize=lambda s: s) -> list[str]
     return fields
 
 
-def sanitizer(config: Path = Path(__file__).with_name("sanitize.cfg")):
+def sanitizer(config: Path = SANITIZE_FILE):
     """The sanitize file (timings, addresses, paths) applied as nbval applies it."""
     from nbval.plugin import get_sanitize_patterns
 
