@@ -4,7 +4,7 @@ Measures on this machine and writes ``_build/bench.md`` (printed too) and
 ``book/data/bench.json`` (read by the book's intro page for its chapter map):
 
 1. each notebook's execution time on the CPU, median of ``--runs`` runs, and the
-   whole book's total (budgets: no chapter over 60 s, the book at most 180 s);
+   whole book's total (budgets: no chapter over 30 s, the book at most 120 s);
 2. ``dlbook.fit`` against a bare hand-written loop doing the same work: median
    time ratio over pairs run alternately (target at most 1.05);
 3. the live explorer's median response to a slider move (target 0.5 s);
@@ -40,7 +40,7 @@ RUN_ENV = {
     "MKL_NUM_THREADS": "1",
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
 }
-CHAPTER_BUDGET_S, BOOK_BUDGET_S = 60.0, 180.0
+CHAPTER_BUDGET_S, BOOK_BUDGET_S = 30.0, 120.0
 
 
 def execute_notebook(path: Path) -> tuple[float, list[tuple[float, int]]]:
@@ -241,11 +241,11 @@ def report(results: dict) -> str:
     total = 0.0
     for stem, r in results.get("notebooks", {}).items():
         total += r["median_s"]
-        ok = "ok" if r["median_s"] <= CHAPTER_BUDGET_S else "**over 60 s**"
+        ok = "ok" if r["median_s"] <= CHAPTER_BUDGET_S else f"**over {CHAPTER_BUDGET_S:.0f} s**"
         cells = ", ".join(f"{s} (#{i})" for s, i in r["slowest_cells"])
         lines.append(f"| {stem} | {r['median_s']:.1f} | {ok} | {cells} |")
     if results.get("notebooks"):
-        ok = "ok" if total <= BOOK_BUDGET_S else "**over 180 s**"
+        ok = "ok" if total <= BOOK_BUDGET_S else f"**over {BOOK_BUDGET_S:.0f} s**"
         lines.append(f"| **whole book** | **{total:.1f}** | {ok} | |")
     if "fit" in results:
         f = results["fit"]
