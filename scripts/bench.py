@@ -241,7 +241,11 @@ def report(results: dict) -> str:
     total = 0.0
     for stem, r in results.get("notebooks", {}).items():
         total += r["median_s"]
-        ok = "ok" if r["median_s"] <= CHAPTER_BUDGET_S else f"**over {CHAPTER_BUDGET_S:.0f} s**"
+        ok = (
+            "ok"
+            if r["median_s"] <= CHAPTER_BUDGET_S
+            else f"**over {CHAPTER_BUDGET_S:.0f} s**"
+        )
         cells = ", ".join(f"{s} (#{i})" for s, i in r["slowest_cells"])
         lines.append(f"| {stem} | {r['median_s']:.1f} | {ok} | {cells} |")
     if results.get("notebooks"):
