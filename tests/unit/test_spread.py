@@ -87,3 +87,21 @@ def test_settings_are_checked():
     assert spread.setting_env("seed=3") == {"DLBOOK_SEED_SHIFT": "3"}
     with pytest.raises(SystemExit, match="unknown setting 'gpu'"):
         spread.setting_env("gpu")
+
+
+def test_decimals_beside_moving_numbers_get_two_units_of_their_last_digit(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(spread, "VARIANTS", tmp_path / "variants")
+    stored = tmp_path / "ch.ipynb"
+    notebook(stored, {"c": "epoch 3: loss 0.2500, acc 0.972, spread 2.6e-08\n"})
+    notebook(
+        tmp_path / "variants/seed-1/ch.ipynb",
+        {"c": "epoch 3: loss 0.2700, acc 0.972, spread 2.6e-08\n"},
+    )
+    tolerances, rows, _, _ = spread.analyse([stored], ["seed=1"], factor=4.0)
+    tol = tolerances["ch"]["c"]["tol"]
+    assert tol["1"] == pytest.approx(0.08)  # the loss moved: 4 x 0.02
+    assert tol["2"] == pytest.approx(0.002) and tol["3"] == pytest.approx(2e-9)
+    assert "0" not in tol  # the epoch is a count: it must not move
+    assert len(rows) == 1  # only the loss is reported as moving
