@@ -65,7 +65,8 @@ unit: setup
 # `make spread` measured (tests/nbtolerance.py, tests/tolerances.json); every cell
 # and every self-check must pass in all three. Logs: _build/nbval-*.log.
 NBVAL := PYTHONPATH=$(CURDIR) $(BIN)/pytest -q -p tests.nbtolerance --nbval $(NB) \
-	--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=600
+	--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=600 \
+	--nbval-kernel-startup-timeout=300
 OTHER_CPU = $$($(BIN)/python -c "import torch; \
 	print('avx2' if torch.backends.cpu.get_cpu_capability() == 'DEFAULT' else 'default')")
 nbval: setup
@@ -92,7 +93,8 @@ devcheck: setup
 	scripts/side_by_side.sh $(foreach kind,$(DEVCHECK),"devcheck-$(kind)=$(RUN_ENV) \
 		DLBOOK_DEVICE=$(kind) JUPYTER_PATH=$(CURDIR)/tests/devcheck \
 		PYTHONPATH=$(CURDIR) $(BIN)/pytest -q -p no:cacheprovider --nbval-lax \
-		--nbval-kernel-name python3-fake-gpu --nbval-cell-timeout=600 $(NB)")
+		--nbval-kernel-name python3-fake-gpu --nbval-cell-timeout=600 \
+		--nbval-kernel-startup-timeout=300 $(NB)")
 
 site-check: setup chromium
 	$(BIN)/pytest -q tests/site
