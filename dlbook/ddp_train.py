@@ -173,7 +173,8 @@ def main() -> None:
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         save(model.cpu(), args.out / f"rank{rank}.pt")
-    dist.destroy_process_group()
+    dist.barrier()  # leave together: a rank that tears down while its peer still
+    dist.destroy_process_group()  # talks to it can abort the peer (gloo, SIGABRT)
 
 
 if __name__ == "__main__":
