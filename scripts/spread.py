@@ -44,6 +44,7 @@ from bench import RUN_ENV  # noqa: E402
 from tests.nbtolerance import (  # noqa: E402
     DEFAULT_TOLERANCES,
     NUMBER,
+    _context,
     output_fields,
     sanitizer,
     skeleton_hash,
@@ -214,8 +215,6 @@ def analyse(notebooks: list[Path], settings: list[str], factor: float):
 
 
 def _line_of(fields: list[str], index: int) -> str:
-    from tests.nbtolerance import _context
-
     for f in fields:
         n = len(split_numbers(f)[1])
         if index < n:

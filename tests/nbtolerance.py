@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -170,7 +169,10 @@ def load_tolerances(path: Path = DEFAULT_TOLERANCES) -> dict:
 
 
 def seed_shifted() -> bool:
-    return os.environ.get("DLBOOK_SEED_SHIFT", "").strip() not in ("", "0")
+    """Whether this run draws other seeds (dlbook's own reading of the variable)."""
+    from dlbook.seed import shifted
+
+    return shifted(0) != 0
 
 
 def cell_verdict(entry: Mapping | None, ref: list[str], test: list[str]) -> list[str]:
