@@ -7,6 +7,7 @@ from . import checkpoint
 from .data import DigitsSplit, load_digits_split, make_loaders, standardize
 from .device import available_devices, get_device
 from .explore import Explorer, explore_activation_depth, explore_lr_activation
+from .measure import function_and_slope, layer_grad_norms
 from .models import ACTIVATIONS, get_activation, make_mlp
 from .plot import plot_history
 from .seed import set_seed
@@ -25,8 +26,10 @@ __all__ = [
     "explore_activation_depth",
     "explore_lr_activation",
     "fit",
+    "function_and_slope",
     "get_activation",
     "get_device",
+    "layer_grad_norms",
     "load_digits_split",
     "make_loaders",
     "make_mlp",
