@@ -6,20 +6,27 @@
 #   make bench    measure run times and budgets (writes _build/bench.md)
 #   make devcheck the notebooks on simulated CUDA and MPS GPUs (part of make test)
 #   make spread   measure how far printed numbers move; sets nbval's tolerances
+#   make gpu-wheels  the wheels scripts/gpu_check.sh installs on an offline CUDA machine
 
 SHELL := /bin/bash
+.DELETE_ON_ERROR:  # a failed site build leaves no index.html that looks up to date
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 NB ?= $(sort $(wildcard notebooks/*.ipynb))
-# Outputs are made and checked the same way: static explorer figures, no progress
-# bars, a fixed hash seed, one thread for the kernel's BLAS.
-RUN_ENV := DLBOOK_BUILD=1 TQDM_DISABLE=1 PYTHONHASHSEED=0 JUPYTER_PLATFORM_DIRS=1 \
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
+# Every notebook run and check happens in scripts/run.env's environment (static
+# explorer figures, no progress bars, a fixed hash seed, one BLAS thread), which
+# scripts/bench.py, spread.py and gpu_check.sh read too.
+RUN := scripts/with_run_env.sh
 JB_BUILD := $(BIN)/jupyter-book build . -W -n --keep-going
+# The website, built from the notebooks' stored outputs; rebuilt when a source changes.
+SITE := _build/html/index.html
+SITE_SOURCES := _config.yml _toc.yml $(wildcard notebooks/*.ipynb book/*.md book/_ext/*.py \
+	book/_css/* book/data/* dlbook/*.py dlbook/explore/*)
 
-.PHONY: setup book test lint unit nbval spread devcheck site-check colab execute lab bench clean chromium
+.PHONY: setup book test lint unit nbval spread devcheck site-check colab execute lab bench \
+	gpu-wheels clean chromium
 
 ## set-up ---------------------------------------------------------------------
 $(BIN)/.installed: requirements.txt pyproject.toml
@@ -46,7 +53,9 @@ chromium:
 setup: $(BIN)/.installed _vendor/.installed
 
 ## the two commands -------------------------------------------------------------
-book: setup
+book: $(SITE)
+
+$(SITE): $(BIN)/.installed _vendor/.installed $(SITE_SOURCES)
 	rm -rf _build/html _build/.doctrees
 	$(JB_BUILD)
 
@@ -56,24 +65,14 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check dlbook tests scripts book/_ext
 
+# pyproject.toml's pytest settings: a bare `pytest` runs exactly these tests.
 unit: setup
-	$(BIN)/pytest -q --doctest-modules dlbook tests/nbtolerance.py tests/unit
+	$(BIN)/pytest -q
 
-# Every notebook three times, side by side: on this CPU, on PyTorch's other CPU
-# kernels (another CPU) and with every set_seed shifted (another draw of the noise,
-# as on a GPU). Text is compared exactly; numbers within the tolerances that
-# `make spread` measured (tests/nbtolerance.py, tests/tolerances.json); every cell
-# and every self-check must pass in all three. Logs: _build/nbval-*.log.
-NBVAL := PYTHONPATH=$(CURDIR) $(BIN)/pytest -q -p tests.nbtolerance --nbval $(NB) \
-	--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=600 \
-	--nbval-kernel-startup-timeout=300
-OTHER_CPU = $$($(BIN)/python -c "import torch; \
-	print('avx2' if torch.backends.cpu.get_cpu_capability() == 'DEFAULT' else 'default')")
+# Every notebook three times side by side: on this CPU, on the other CPU kernels and
+# with shifted seeds, numbers within the measured tolerances (see the script).
 nbval: setup
-	other=$(OTHER_CPU); scripts/side_by_side.sh \
-		"nbval-this-cpu=$(RUN_ENV) $(NBVAL)" \
-		"nbval-cpu-$$other=$(RUN_ENV) ATEN_CPU_CAPABILITY=$$other $(NBVAL)" \
-		"nbval-seed-shift=$(RUN_ENV) DLBOOK_SEED_SHIFT=100 $(NBVAL)"
+	scripts/nbval.sh $(NB)
 
 # How far each printed number moves on the other CPU kernels and over SEEDS shifted
 # seeds; writes the tolerances nbval uses and the report _build/spread.md. Run it
@@ -82,21 +81,11 @@ SEEDS ?= 8
 spread: setup
 	$(BIN)/python scripts/spread.py --seeds $(SEEDS) $(NB)
 
-# Every notebook again on a GPU simulated on the CPU (tests/devcheck/fake_gpu.py),
-# CUDA and Apple MPS side by side: a tensor left on the CPU beside one on the GPU,
-# .numpy() on a GPU tensor, a CPU generator drawing on the GPU or (MPS) a float64
-# tensor on the GPU fails here as on a real GPU. Outputs are not compared (cells that
-# branch on the device type print other numbers); every cell must run and the
-# notebooks' self-checks must pass. Logs: _build/devcheck-<kind>.log.
-DEVCHECK ?= cuda mps
+# Every notebook on simulated CUDA and MPS GPUs (DEVCHECK="cuda mps"; see the script).
 devcheck: setup
-	scripts/side_by_side.sh $(foreach kind,$(DEVCHECK),"devcheck-$(kind)=$(RUN_ENV) \
-		DLBOOK_DEVICE=$(kind) JUPYTER_PATH=$(CURDIR)/tests/devcheck \
-		PYTHONPATH=$(CURDIR) $(BIN)/pytest -q -p no:cacheprovider --nbval-lax \
-		--nbval-kernel-name python3-fake-gpu --nbval-cell-timeout=600 \
-		--nbval-kernel-startup-timeout=300 $(NB)")
+	scripts/devcheck.sh $(NB)
 
-site-check: setup chromium
+site-check: $(SITE) chromium
 	$(BIN)/pytest -q tests/site
 
 # A Colab-like environment (torch, numpy, matplotlib, ipywidgets, a kernel) where a
@@ -107,7 +96,7 @@ colab: setup
 ## authoring ----------------------------------------------------------------------
 execute: setup
 	for nb in $(NB); do echo "executing $$nb"; \
-		$(RUN_ENV) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		$(RUN) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 			--ExecutePreprocessor.timeout=600 "$$nb"; done
 
 lab: setup
@@ -115,6 +104,10 @@ lab: setup
 
 bench: setup
 	$(BIN)/python scripts/bench.py
+
+# The wheels an offline CUDA machine needs for scripts/gpu_check.sh, into .whl/.
+gpu-wheels: setup
+	scripts/fetch_gpu_wheels.sh
 
 clean:
 	rm -rf _build _vendor node_modules

@@ -30,16 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-# The Makefile's RUN_ENV: how notebooks are executed for the site and checked.
-RUN_ENV = {
-    "DLBOOK_BUILD": "1",
-    "TQDM_DISABLE": "1",
-    "PYTHONHASHSEED": "0",
-    "JUPYTER_PLATFORM_DIRS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-}
+from run_env import RUN_ENV  # noqa: E402  (scripts/run.env, as make uses it)
+
 CHAPTER_BUDGET_S, BOOK_BUDGET_S = 30.0, 120.0
 
 

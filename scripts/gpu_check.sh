@@ -5,10 +5,8 @@
 # The stored outputs come from a CPU, so on a GPU this checks that every cell runs
 # and the notebooks' own self-check assertions hold (nbval in lax mode), not every
 # printed digit. Prepare an offline CUDA machine (Python 3.12 with torch, numpy,
-# matplotlib, scikit-learn, tqdm and pytest) from the project root with
-#     ../shared/gpu/fetch-wheels.sh lightning lightning-utilities torchmetrics
-#     .venv/bin/pip wheel -q --no-deps names==0.3.0 -w .whl  # names: no wheel on PyPI
-# then, on the GPU machine, from the project root:
+# matplotlib, scikit-learn, tqdm and pytest) with `make gpu-wheels` here (the wheels
+# it lacks, into .whl/), then, on the GPU machine, from the project root:
 #     bash scripts/gpu_check.sh   # writes gpu_times.md, gpu_check.log and
 #                                 # gpu_step_times.json into ${OUT:-_build}
 # Back on the book's machine: copy gpu_step_times.json to book/data/, then
@@ -22,7 +20,7 @@ if [ -d .whl ]; then
   export PYTHONPATH=/tmp/site:$PWD PATH=/tmp/site/bin:$PATH
   python3 -m ipykernel install --user --name python3 >/dev/null
 fi
-export PYTHONPATH=${PYTHONPATH:-$PWD} DLBOOK_DEVICE=cuda DLBOOK_BUILD=1 TQDM_DISABLE=1
+export PYTHONPATH=${PYTHONPATH:-$PWD} DLBOOK_DEVICE=cuda
 status=0
 rm -f "$out_dir/gpu_step_times.json"  # never pass on a file from an earlier run
 if python3 scripts/gpu_step_times.py --out "$out_dir/gpu_step_times.json" \
@@ -40,6 +38,11 @@ report="$out_dir/gpu_times.md"
   echo "| notebook | result | seconds |"
   echo "| --- | --- | ---: |"
 } >"$report"
+# The notebooks in the book's run environment, as make execute and nbval run them
+# (after the step times above, which use every CPU thread for the CPU's side).
+set -a
+. scripts/run.env
+set +a
 # The notebooks side by side (a GPU machine has many cores; each kernel uses one
 # CPU thread): each one's time is its own wall time while the others run too.
 run_one() {

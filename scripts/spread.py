@@ -39,7 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
-from bench import RUN_ENV  # noqa: E402
+from run_env import RUN_ENV  # noqa: E402
 
 from tests.nbtolerance import (  # noqa: E402
     DEFAULT_TOLERANCES,
