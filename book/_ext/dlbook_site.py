@@ -1,7 +1,14 @@
 """Small fixes to the Jupyter Book 1 site, as a local Sphinx extension.
 
-- sphinx-thebe registers its configuration script twice, so every page logged
-  ``Identifier 'THEBE_JS_URL' has already been declared``: drop exact duplicates.
+- The repository URL is written once, in ``pyproject.toml`` (``[project.urls]
+  Repository``): the site's repository and Colab buttons read it from there, and
+  tests/unit/test_notebooks.py checks that every notebook's Colab link and install
+  line agree with it.
+- Jupyter Book always loads sphinx-thebe, which put a dead configuration naming an
+  unrelated Binder repository, a script from unpkg.com and a stylesheet on every
+  page although the book never runs code on the site: it is switched off.
+- Docutils and pydata-sphinx-theme each add a viewport tag beside Sphinx's own:
+  pages keep Sphinx's alone (book/_templates/layout.html drops the theme's).
 - The intro's chapter map shows each chapter's measured CPU time, read from
   ``book/data/bench.json`` (written by ``make bench``) as MyST substitutions
   ``{{ time_<notebook> }}`` and ``{{ time_book }}``.
@@ -16,7 +23,33 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+
+import tomllib
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def repository_url() -> str:
+    """The book's repository, from ``pyproject.toml``: the one place it is written."""
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)["project"]["urls"]["Repository"]
+
+
+def _repository(app, config) -> None:
+    config.html_theme_options["repository_url"] = repository_url()
+    config.html_theme_options["use_repository_button"] = True
+
+
+def _without_thebe(app) -> None:
+    """Unhook sphinx-thebe's handlers: no thebe script or configuration is added."""
+    for event in ("env-before-read-docs", "doctree-resolved"):
+        app.events.listeners[event] = [
+            listener
+            for listener in app.events.listeners.get(event, [])
+            if getattr(listener.handler, "__module__", "") != "sphinx_thebe"
+        ]
 
 
 def _default_light_mode(app, config) -> None:
@@ -52,24 +85,21 @@ def _spread(app, config) -> None:
     config.myst_substitutions = subs
 
 
-def _drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> None:
-    seen, unique = set(), []
-    for script in context.get("script_files", []):
-        attributes = getattr(script, "attributes", {})
-        # the same inline script appears once with filename None, once with ""
-        key = (
-            getattr(script, "filename", None) or "",
-            tuple(sorted(attributes.items())),
-        )
-        if key not in seen:
-            seen.add(key)
-            unique.append(script)
-    context["script_files"][:] = unique
+def _clean_head(app, pagename, templatename, context, doctree) -> None:
+    context["css_files"][:] = [
+        css
+        for css in context.get("css_files", [])
+        if "sphinx-thebe" not in getattr(css, "filename", str(css))
+    ]
+    metatags = context.get("metatags", "")
+    context["metatags"] = re.sub(r'<meta name="viewport"[^>]*>\s*', "", metatags)
 
 
 def setup(app):
+    app.connect("config-inited", _repository)
+    app.connect("builder-inited", _without_thebe)
     app.connect("config-inited", _default_light_mode)
     app.connect("config-inited", _chapter_times)
     app.connect("config-inited", _spread)
-    app.connect("html-page-context", _drop_duplicate_scripts, priority=999)
+    app.connect("html-page-context", _clean_head, priority=999)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
