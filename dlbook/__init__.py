@@ -11,7 +11,7 @@ from .measure import function_and_slope, layer_grad_norms
 from .models import ACTIVATIONS, get_activation, make_mlp
 from .plot import plot_history
 from .seed import set_seed
-from .train import accuracy, evaluate, fit
+from .train import accuracy, evaluate, fit, train_one_epoch
 
 __version__ = "0.1.0"
 
@@ -36,4 +36,5 @@ __all__ = [
     "plot_history",
     "set_seed",
     "standardize",
+    "train_one_epoch",
 ]

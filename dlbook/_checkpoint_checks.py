@@ -7,65 +7,26 @@ the file on disk and the model in memory as they were.
 from __future__ import annotations
 
 import warnings
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from ._checkpoint_files import CheckpointError
+
 KEYS = ("model", "optimizer", "epoch", "rng")  # what save_checkpoint writes
-_PLAIN = (bool, int, float, complex, str, bytes, type(None), torch.Size)
 
 
-class CheckpointError(RuntimeError):
-    """A checkpoint file exists but is truncated, corrupt or not a checkpoint."""
-
-    __module__ = "dlbook.checkpoint"  # where readers import it from
-
-
-def check_model_and_optimizer(caller: str, model: Any, optimizer: Any) -> None:
-    """TypeError unless ``model`` is a module and ``optimizer`` an optimizer
-    (or None): swapped arguments would save, or restore, the wrong things."""
+def check_not_swapped(caller: str, model: Any, optimizer: Any) -> None:
+    """TypeError for ``(path, optimizer, model)``: both have a ``state_dict``, so
+    swapped arguments would save, or restore, the wrong things silently."""
     if isinstance(model, torch.optim.Optimizer) and isinstance(optimizer, nn.Module):
         raise TypeError(
             f"{caller}: model and optimizer are swapped (model is a "
             f"{type(model).__name__}, optimizer a {type(optimizer).__name__}); "
             f"call {caller}(path, model, optimizer, ...)"
         )
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"{caller}: model must be an nn.Module, got {_kind(model)}")
-    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(
-            f"{caller}: optimizer must be a torch.optim.Optimizer, got "
-            f"{_kind(optimizer)}"
-        )
-
-
-def _kind(value: Any) -> str:
-    return f"{type(value).__module__}.{type(value).__qualname__}"
-
-
-def check_loadable(value: Any, where: str) -> None:
-    """Raise TypeError unless ``weights_only=True`` loading accepts ``value``."""
-    kind = type(value)
-    if kind in _PLAIN or isinstance(value, torch.Tensor):
-        return  # exact types: np.float64 subclasses float but is refused
-    if kind in (list, tuple, set):
-        for i, item in enumerate(value):
-            check_loadable(item, f"{where}[{i}]")
-        return
-    if kind in (dict, OrderedDict):
-        for key, item in value.items():
-            check_loadable(key, f"a key of {where}")
-            check_loadable(item, f"{where}[{key!r}]")
-        return
-    raise TypeError(
-        f"save_checkpoint: {where} is a {_kind(value)}, "
-        "which torch.load(..., weights_only=True) refuses to load. Store plain "
-        "values: int, float, str, bool, None, tensors, and lists, tuples or "
-        "dicts of them (e.g. float(x) for a NumPy number, str(p) for a path)"
-    )
 
 
 def check_matches(

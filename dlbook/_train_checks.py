@@ -1,4 +1,4 @@
-"""Checks of what readers pass to ``fit``, ``evaluate`` and ``accuracy``.
+"""Checks of what readers pass to ``fit``, the loops it calls and ``accuracy``.
 
 Each names the mistake and its fix, and runs before the mistake changes
 anything (a batch is checked before its training step).
@@ -12,8 +12,6 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-
-from ._checks import check_positive_int
 
 
 def check_accuracy_args(logits: Tensor, targets: Tensor) -> None:
@@ -36,8 +34,6 @@ def check_accuracy_args(logits: Tensor, targets: Tensor) -> None:
             f"accuracy needs integer class labels as targets, got {targets.dtype}: "
             "for a regression, pass metric=None to fit or evaluate"
         )
-    if len(targets) == 0:
-        raise ValueError("accuracy of an empty batch is undefined")
     if logits.isnan().any():
         raise ValueError(
             f"accuracy got NaN logits in {int(logits.isnan().any(dim=1).sum())} of "
@@ -120,18 +116,10 @@ def check_loss_fn(loss_fn: Any) -> None:
         )
 
 
-def check_fit_args(
-    num_epochs: int, optimizer: Any, loss_fn: Any, loaders: dict[str, Any]
-) -> None:
-    """``fit``'s arguments, before the model moves or trains."""
-    check_positive_int("num_epochs", num_epochs)
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(
-            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
-        )
-    check_loss_fn(loss_fn)
+def check_loaders_reusable(num_epochs: int, **loaders: Any) -> None:
+    """TypeError for a generator as a loader: used up after one of the epochs."""
     for name, loader in loaders.items():
-        if isinstance(loader, Iterator) and num_epochs > 1:  # e.g. a generator
+        if isinstance(loader, Iterator) and num_epochs > 1:
             raise TypeError(
                 f"{name} is an iterator ({type(loader).__name__}), used up after "
                 f"one pass, but fit goes over it num_epochs={num_epochs} times: "

@@ -146,7 +146,7 @@ def train(args: argparse.Namespace, rank: int, world: int, device) -> nn.Module:
     return model.module
 
 
-def compare_weights(model: nn.Module, rank: int, world: int) -> float:
+def compare_weights(model: nn.Module, world: int) -> float:
     """Largest difference between this rank's weights and any other rank's."""
     flat = nn.utils.parameters_to_vector(model.parameters()).detach()
     everyone = [torch.empty_like(flat) for _ in range(world)]
@@ -160,7 +160,7 @@ def main() -> None:
     log(rank, f"of {world} processes, on {device}, backend {dist.get_backend()}")
     try:
         model = train(args, rank, world, device)
-        difference = compare_weights(model, rank, world)
+        difference = compare_weights(model, world)
     except RuntimeError as error:  # gloo and NCCL report a timeout as one
         if "timed out" in str(error).lower() or "timeout" in str(error).lower():
             log(

@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 
 import torch
+from torch import nn
 
 __all__ = ["get_device", "available_devices"]
-
-_KINDS = ("cuda", "mps", "cpu")
 
 
 def available_devices() -> list[str]:
@@ -39,8 +38,8 @@ def get_device(name: str | torch.device | None = None) -> torch.device:
             ``torch.device``); ``None`` or ``"auto"`` picks the best available.
 
     Raises:
-        ValueError: ``name`` is not a known device kind.
-        RuntimeError: the device exists in PyTorch but not on this machine.
+        RuntimeError: ``name`` is not a device (torch's message lists the
+            valid kinds), or this machine does not have it.
 
     Example:
         >>> get_device("cpu")
@@ -48,29 +47,34 @@ def get_device(name: str | torch.device | None = None) -> torch.device:
     """
     if name is None:
         name = os.environ.get("DLBOOK_DEVICE") or "auto"
-    if isinstance(name, torch.device):
-        name = str(name)
-    if not isinstance(name, str):
-        raise TypeError(
-            f"device must be a str or torch.device, got {type(name).__name__} {name!r}"
-        )
-    name = name.strip().lower()
-    if name == "auto":
-        return torch.device(available_devices()[0])
-    kind, colon, index = name.partition(":")
-    bad_index = colon and (not index.isdigit() or (kind != "cuda" and int(index) > 0))
-    if kind not in _KINDS or bad_index:
-        raise ValueError(
-            f"unknown device {name!r}; choose one of: auto, cuda, cuda:N, mps, cpu"
-        )
-    if kind not in available_devices():
+    if isinstance(name, str):
+        name = name.strip().lower()
+        if name == "auto":
+            return torch.device(available_devices()[0])
+    device = torch.device(name)
+    count = torch.cuda.device_count() if device.type == "cuda" else 1
+    if device.type not in available_devices() or (device.index or 0) >= count:
         raise RuntimeError(
-            f"device {name!r} was asked for but is not available here; "
+            f"device {str(device)!r} was asked for but is not available here; "
             f"available: {', '.join(available_devices())}"
+            + (f" ({count} CUDA device(s))" if device.type == "cuda" else "")
         )
-    if kind == "cuda" and index and int(index) >= torch.cuda.device_count():
-        raise RuntimeError(
-            f"device {name!r} was asked for but this machine has "
-            f"{torch.cuda.device_count()} CUDA device(s)"
-        )
-    return torch.device(name)
+    return device
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """Where ``model``'s parameters are (the CPU for a model without any)."""
+    param = next(model.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+def optimizer_state_to_params(optimizer: torch.optim.Optimizer) -> None:
+    """Move the optimizer's state (e.g. Adam's averages, restored from a file)
+    to its parameters' device after ``model.to(device)``."""
+    stale = any(
+        torch.is_tensor(value) and key != "step" and value.device != param.device
+        for param, state in optimizer.state.items()
+        for key, value in state.items()
+    )
+    if stale:  # load_state_dict casts each state to its parameter's device
+        optimizer.load_state_dict(optimizer.state_dict())

@@ -242,33 +242,10 @@ def test_save_checkpoint_extra_and_file_mode(tmp_path: Path) -> None:
     assert path.stat().st_mode == (tmp_path / "plain").stat().st_mode
 
 
-@pytest.mark.parametrize(
-    ("extra", "named"),
-    [
-        ({"history": {"val": [np.float64(0.5)]}}, r"history\['val'\]\[0\] is a numpy"),
-        ({"folder": Path("runs")}, "folder is a pathlib"),
-        ({"note": object()}, "note is a builtins.object"),
-    ],
-)
-def test_save_checkpoint_refuses_what_cannot_be_loaded(
-    tmp_path: Path, extra: dict, named: str
-) -> None:
-    # Such a file would replace a good checkpoint and then fail to load.
-    model, optimizer, _ = _setup()
-    path = save_checkpoint(tmp_path / "c.pt", model, optimizer, 1)
-    with pytest.raises(TypeError, match=named):
-        save_checkpoint(path, model, optimizer, 2, **extra)
-    assert load(path)["epoch"] == 1  # the good checkpoint is still there
-    assert list(tmp_path.iterdir()) == [path]
-
-
-def test_save_checkpoint_refuses_reserved_names_and_bad_epochs(tmp_path: Path) -> None:
+def test_save_checkpoint_refuses_reserved_names(tmp_path: Path) -> None:
     model, optimizer, _ = _setup()
     with pytest.raises(ValueError, match=r"\['rng'\] are names the checkpoint uses"):
         save_checkpoint(tmp_path / "c.pt", model, optimizer, 1, rng=[1])
-    for epoch in (np.int64(3), -1, 2.0):
-        with pytest.raises(TypeError, match="epoch must be a non-negative int"):
-            save_checkpoint(tmp_path / "c.pt", model, optimizer, epoch)
     assert not list(tmp_path.iterdir())
 
 

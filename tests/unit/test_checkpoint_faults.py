@@ -191,3 +191,20 @@ def test_load_checkpoint_warns_when_the_stored_generator_is_not_asked_for(
         warnings.simplefilter("error")
         load_checkpoint(path, _setup()[0])  # the model alone: nothing to resume
         load_checkpoint(path, *_setup(), generator=torch.Generator())
+
+
+def test_a_value_load_would_refuse_keeps_the_previous_checkpoint(tmp_path) -> None:
+    """A NumPy number in the extras saves with torch.save but fails
+    torch.load(weights_only=True): the save refuses it before the rename."""
+    import numpy as np
+
+    path = tmp_path / "ckpt.pt"
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    save_checkpoint(path, model, optimizer, epoch=1)
+    before = path.read_bytes()
+    with pytest.raises(TypeError, match=r"not written.*float\(x\).*numpy"):
+        save_checkpoint(path, model, optimizer, epoch=2, best=np.float32(0.9))
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.pt"]  # no temp file left
+    assert load_checkpoint(path, torch.nn.Linear(2, 1))["epoch"] == 1

