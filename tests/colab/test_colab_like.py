@@ -21,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
 # Every chapter, or those named (space-separated paths) in DLBOOK_COLAB_CHAPTERS.
@@ -37,7 +38,13 @@ COLAB_PACKAGES = [
     "ipykernel",
     "nbclient",
 ]
-GITHUB = "git+https://github.com/dlbook/deep-learning-with-pytorch"
+# The install URL the chapters' first cell uses, from the one place it is written.
+GITHUB = (
+    "git+"
+    + tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"][
+        "Repository"
+    ]
+)
 
 
 def run(*cmd: str, **kwargs) -> subprocess.CompletedProcess:

@@ -7,13 +7,20 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-COLAB = "https://colab.research.google.com/github/dlbook/deep-learning-with-pytorch/blob/main/notebooks/"
-BOOTSTRAP = '''if importlib.util.find_spec("dlbook") is None:
-    %pip install -q "dlbook @ git+https://github.com/dlbook/deep-learning-with-pytorch"'''
+# The repository URL is written once, in pyproject.toml (the site reads it too);
+# every notebook's Colab link and install line must agree with it.
+REPOSITORY = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"][
+    "Repository"
+]
+GITHUB = REPOSITORY.removeprefix("https://github.com/")
+COLAB = f"https://colab.research.google.com/github/{GITHUB}/blob/main/notebooks/"
+BOOTSTRAP = f'''if importlib.util.find_spec("dlbook") is None:
+    %pip install -q "dlbook @ git+{REPOSITORY}"'''
 
 
 def load(path: Path):
@@ -34,6 +41,10 @@ def test_every_notebook_is_in_the_table_of_contents():
     listed = set(re.findall(r"file: (notebooks/\S+)", toc))
     assert {f"notebooks/{p.stem}" for p in NOTEBOOKS} == listed
     assert yaml.safe_load(toc)["root"] == "book/intro"
+
+
+def test_the_repository_is_on_github():
+    assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", REPOSITORY)
 
 
 def test_opening_title_colab_link_and_goals(nb_path):
@@ -99,3 +110,17 @@ def test_cells_skipped_by_the_build_are_skipped_by_nbval_too(nb_path):
         tags = cell.metadata.get("tags", [])
         if "skip-execution" in tags:
             assert "nbval-skip" in tags, f"add nbval-skip to: {cell.source[:80]}"
+
+
+def test_every_link_to_the_book_repository_agrees_with_pyproject():
+    """A copy of the URL anywhere else (a renamed organisation, a fork) fails here."""
+    owner, name = GITHUB.split("/")
+    files = [*NOTEBOOKS, *ROOT.glob("book/*.md"), ROOT / "README.md"]
+    files += [ROOT / "CONTRIBUTING.md", *ROOT.glob("tests/**/*.py")]
+    found = {}
+    for path in files:
+        for repo in re.findall(r"github\.com/([\w.-]+/[\w.-]+)", path.read_text()):
+            repo = repo.removesuffix(".git")
+            if repo.split("/")[0] == owner or repo.split("/")[1] == name:
+                found.setdefault(repo, set()).add(path.name)
+    assert set(found) == {GITHUB}, found
