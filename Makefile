@@ -1,6 +1,7 @@
 # Deep Learning with PyTorch: build, test and run the book.
 #   make book     set up everything, then build the website into _build/html
-#   make test     set up everything, then lint, unit tests, strict nbval, build, site checks
+#   make test     set up everything, then lint, unit tests, nbval, GPU simulation, build,
+#                 site and JupyterLab checks in Chromium, a Colab-like run
 #   make execute  re-run the notebooks in place, storing their outputs (NB=one.ipynb for one)
 #   make lab      JupyterLab on the same environment
 #   make bench    measure run times and budgets (writes _build/bench.md)
@@ -25,8 +26,8 @@ SITE := _build/html/index.html
 SITE_SOURCES := _config.yml _toc.yml $(wildcard notebooks/*.ipynb book/*.md book/_ext/*.py \
 	book/_css/* book/data/* dlbook/*.py dlbook/explore/*)
 
-.PHONY: setup book test lint unit nbval spread devcheck site-check colab execute lab bench \
-	gpu-wheels clean chromium
+.PHONY: setup book test lint unit nbval spread devcheck site-check lab-check colab execute lab \
+	bench gpu-wheels clean chromium
 
 ## set-up ---------------------------------------------------------------------
 $(BIN)/.installed: requirements.txt pyproject.toml
@@ -59,7 +60,7 @@ $(SITE): $(BIN)/.installed _vendor/.installed $(SITE_SOURCES)
 	rm -rf _build/html _build/.doctrees
 	$(JB_BUILD)
 
-test: setup chromium lint unit nbval devcheck book site-check colab
+test: setup chromium lint unit nbval devcheck book site-check lab-check colab
 
 lint: setup
 	$(BIN)/ruff check .
@@ -87,6 +88,11 @@ devcheck: setup
 
 site-check: $(SITE) chromium
 	$(BIN)/pytest -q tests/site
+
+# The live explorers in JupyterLab itself, driven in Chromium: sliders, choice buttons,
+# keys, and a notebook saved and reopened without its kernel.
+lab-check: setup chromium
+	$(BIN)/pytest -q tests/lab
 
 # A Colab-like environment (torch, numpy, matplotlib, ipywidgets, a kernel) where a
 # chapter's bootstrap cell installs dlbook from this checkout, then the chapter runs.

@@ -1,93 +1,10 @@
-"""The static view as HTML: the figure and its runs as JSON, and the page's script.
-
-Private to :mod:`dlbook.explore`. plotly.js itself is not embedded: the script
-loads it from the book's website once per page.
-"""
-
-from __future__ import annotations
-
-import hashlib
-import html
-import json
-
-from ._explore_result import uses_slider
-from ._explore_static import runs_of, static_figure
-
-
-class StaticExplorer:
-    """The precomputed grid as HTML; plotly.js is loaded from the book's site."""
-
-    def __init__(self, ex) -> None:
-        runs, traces = runs_of(ex)
-        self.figure = static_figure(ex, runs, traces)
-        self.text = (
-            f"Explorer({' x '.join(ex.grid)}: {len(runs['points'])} precomputed "
-            "runs; interactive on the book's website, live in a running notebook)"
-        )
-        self.html = _html(self.figure, runs, _keys_hint(ex))
-
-    def _repr_html_(self) -> str:
-        return self.html
-
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
-        return {"text/html": self.html, "text/plain": self.text}
-
-    def __repr__(self) -> str:
-        return self.text
-
-
-def _json(obj) -> str:
-    from plotly.utils import PlotlyJSONEncoder
-
-    text = json.dumps(obj, cls=PlotlyJSONEncoder, separators=(",", ":"))
-    return text.replace("</", "<\\/")  # cannot close the <script> element
-
-
-_KEYS = (
-    ("&larr;/&rarr;", "left and right arrows"),
-    ("&uarr;/&darr;", "up and down arrows"),
-)
-
-
-def _keys_hint(ex) -> tuple[str, str]:
-    """What the arrow keys change: visible text and the figure's aria-label.
-    Left/right step the first slider, up/down the next control (as in the JS)."""
-    names = sorted(ex.grid, key=lambda name: not uses_slider(ex.grid[name]))
-    labels = [html.escape(ex.labels[name]) for name in names][: len(_KEYS)]
-    shown = ", ".join(f"{k[0]} {label}" for k, label in zip(_KEYS, labels))
-    spoken = "; ".join(f"{k[1]}: {label}" for k, label in zip(_KEYS, labels))
-    return shown, f"Interactive figure. Keys: {spoken}."
-
-
-def _html(figure, runs: dict, keys: tuple[str, str]) -> str:
-    fig_json = _json(figure.to_plotly_json())
-    runs_json = _json(runs)
-    digest = hashlib.sha1((fig_json + runs_json).encode()).hexdigest()[:12]
-    uid = f"dlbook-explorer-{digest}"  # the script finds its own box, not by id
-    height = figure.layout.height
-    shown, spoken = keys
-    return (
-        f'<div class="dlbook-explorer" id="{uid}">\n'
-        f'<div class="dlbook-explorer-plot" style="width:100%;height:{height}px" '
-        f'tabindex="0" role="group" aria-label="{spoken}">'
-        '<p class="dlbook-explorer-note">Interactive figure: it needs JavaScript and '
-        "the plotly.js that the book's website serves. In a running notebook the "
-        "same cell shows live sliders.</p></div>\n"
-        f'<script type="application/json" class="dlbook-explorer-figure">{fig_json}'
-        "</script>\n"
-        f'<script type="application/json" class="dlbook-explorer-runs">{runs_json}'
-        "</script>\n"
-        f'<p class="dlbook-explorer-keys" style="font-size:0.85em;margin:0">'
-        f"Keyboard: select the figure, then {shown}.</p>\n"
-        f"<script>{JS.replace('__ID__', uid)}</script>\n</div>"
-    )
-
-
-# Draws the figure once plotly.js is there (loaded once per page from
-# <site>/_static/plotly/, found through Sphinx's data-content_root at any page
-# depth) and switches runs when a slider or dropdown changes, or an arrow key is
-# pressed on the focused figure. Below 600 px wide the panels stack vertically.
-JS = r"""(function () {
+// The static explorer on the book's website (see static.py): draws the figure
+// once plotly.js is there (loaded once per page from <site>/_static/plotly/,
+// found through Sphinx's data-content_root at any page depth) and switches runs
+// when a slider or dropdown changes, or an arrow key is pressed on the focused
+// figure. Below 600 px wide the panels stack vertically. Elsewhere (a notebook,
+// where this script may not even run) the box keeps its one-line note.
+(function () {
   // The box this script sits in (the same explorer twice on a page shares an
   // id, so the id is only the fallback).
   var box = (document.currentScript && document.currentScript.parentNode) ||
@@ -173,7 +90,17 @@ JS = r"""(function () {
       gd.style.height = u.height + "px";
       return Plotly.relayout(gd, u).then(show);
     }
+    // What only the drawn figure needs: its height, focus, the keys' hint.
     if (note) note.remove();
+    gd.style.height = L.height + "px";
+    gd.setAttribute("tabindex", "0");
+    gd.setAttribute("role", "group");
+    gd.setAttribute("aria-label", "Interactive figure. Keys: " + runs.keys[1] + ".");
+    var hint = document.createElement("p");
+    hint.className = "dlbook-explorer-keys";
+    hint.style.cssText = "font-size:0.85em;margin:0";
+    hint.innerHTML = "Keyboard: select the figure, then " + runs.keys[0] + ".";
+    box.appendChild(hint);
     Plotly.newPlot(gd, fig.data, fig.layout, {responsive: true, displayModeBar: false})
       .then(fit)
       .then(function () {
@@ -204,4 +131,4 @@ JS = r"""(function () {
     if (note) note.textContent = "Could not load " + script.src;
   };
   document.head.appendChild(script);
-})();"""
+})();
