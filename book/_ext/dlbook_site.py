@@ -17,7 +17,7 @@
   ``{{ spread_numbers }}``, ``{{ spread_moving }}``, ``{{ spread_acc_median }}``,
   ``{{ spread_acc_max }}``.
 - pydata-sphinx-theme logs ``Got invalid theme mode`` when no default mode is
-  set: the book's figures are drawn on white, so default to the light theme.
+  set: the site follows the reader's system (``auto``), and the theme switch.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ def _without_thebe(app) -> None:
         ]
 
 
-def _default_light_mode(app, config) -> None:
-    config.html_context.setdefault("default_mode", "light")
+def _default_mode(app, config) -> None:
+    config.html_context.setdefault("default_mode", "auto")
 
 
 def _chapter_times(app, config) -> None:
@@ -98,7 +98,7 @@ def _clean_head(app, pagename, templatename, context, doctree) -> None:
 def setup(app):
     app.connect("config-inited", _repository)
     app.connect("builder-inited", _without_thebe)
-    app.connect("config-inited", _default_light_mode)
+    app.connect("config-inited", _default_mode)
     app.connect("config-inited", _chapter_times)
     app.connect("config-inited", _spread)
     app.connect("html-page-context", _clean_head, priority=999)

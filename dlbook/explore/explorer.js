@@ -1,7 +1,7 @@
 // The static explorer on the book's website (see static.py): draws the figure
 // once plotly.js is there (loaded once per page from <site>/_static/plotly/,
 // found through Sphinx's data-content_root at any page depth) and switches runs
-// when a slider or dropdown changes, or an arrow key is pressed on the focused
+// when a slider or button changes, or an arrow key is pressed on the focused
 // figure. Below 600 px wide the panels stack vertically. Elsewhere (a notebook,
 // where this script may not even run) the box keeps its one-line note.
 (function () {
@@ -96,12 +96,38 @@
     gd.setAttribute("tabindex", "0");
     gd.setAttribute("role", "group");
     gd.setAttribute("aria-label", "Interactive figure. Keys: " + runs.keys[1] + ".");
-    var hint = document.createElement("p");
-    hint.className = "dlbook-explorer-keys";
-    hint.style.cssText = "font-size:0.85em;margin:0";
-    hint.innerHTML = "Keyboard: select the figure, then " + runs.keys[0] + ".";
-    box.appendChild(hint);
+    if (!matchMedia("(hover: none) and (pointer: coarse)").matches) {
+      var hint = document.createElement("p");  // not on a touch screen: no keys
+      hint.className = "dlbook-explorer-keys";
+      hint.style.cssText = "font-size:0.85em;margin:0";
+      hint.innerHTML = "Keyboard: select the figure, then " + runs.keys[0] + ".";
+      box.appendChild(hint);
+    }
+    // The site's theme (light or dark, from the reader's system or the theme
+    // switch) colours the figure: paper, text, grid lines and controls.
+    var axes = Object.keys(L).filter(function (a) { return /^[xy]axis\d*$/.test(a); });
+    function theme() {
+      var dark = document.documentElement.getAttribute("data-theme") === "dark";
+      var ink = dark ? "#ced6dd" : "#444", paper = dark ? "#14181e" : "white";
+      var u = {paper_bgcolor: paper, plot_bgcolor: paper, "font.color": ink};
+      axes.forEach(function (a) {
+        u[a + ".gridcolor"] = dark ? "#333a44" : "#eee";
+        u[a + ".linecolor"] = ink;
+      });
+      (L.sliders || []).forEach(function (c, j) {
+        u["sliders[" + j + "].bgcolor"] = dark ? "#333a44" : "#f8fafc";
+        u["sliders[" + j + "].activebgcolor"] = dark ? "#5a6270" : "#dbdde0";
+        u["sliders[" + j + "].bordercolor"] = dark ? "#5a6270" : "#bec8d9";
+      });
+      (L.updatemenus || []).forEach(function (c, j) {
+        u["updatemenus[" + j + "].bgcolor"] = dark ? "#333a44" : "#f8fafc";
+        u["updatemenus[" + j + "].bordercolor"] = dark ? "#5a6270" : "#bec8d9";
+      });
+      box.setAttribute("data-theme", dark ? "dark" : "light");
+      return Plotly.relayout(gd, u);
+    }
     Plotly.newPlot(gd, fig.data, fig.layout, {responsive: true, displayModeBar: false})
+      .then(theme)
       .then(fit)
       .then(function () {
         gd.on("plotly_sliderchange", function (e) {
@@ -110,6 +136,8 @@
         gd.on("plotly_buttonclicked", function (e) { pick(e.menu.name, e.active); });
         gd.addEventListener("keydown", key);
         window.addEventListener("resize", fit);
+        new MutationObserver(theme).observe(document.documentElement,
+          {attributes: true, attributeFilter: ["data-theme"]});
         box.setAttribute("data-drawn", "1");
       });
   }

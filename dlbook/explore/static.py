@@ -114,7 +114,9 @@ class StaticExplorer:
             fig.add_trace(trace, row=1, col=i + 1)
         for i, panel in enumerate(panels):
             self._style_axes(fig, i, panel)
-        sliders, menus, bottom = self._controls()
+        sliders, menus, notes, bottom = self._controls()
+        for note in notes:
+            fig.add_annotation(note)
         fig.update_layout(
             title={"text": title, "x": 0.02, "y": 0.98, "yanchor": "top"},
             height=PLOT_HEIGHT + TOP + bottom,
@@ -163,24 +165,49 @@ class StaticExplorer:
                 values += [v for y in series for v in rounded(y) if v is not None]
         return values
 
-    def _controls(self) -> tuple[list, list, int]:
-        """A slider per numeric parameter, a dropdown per other one, stacked below
-        the plot; their method ``skip`` leaves the switching to the page's script."""
-        sliders, menus, offset = [], [], 70
+    def _controls(self) -> tuple[list, list, list, int]:
+        """A slider per numeric parameter and a row of buttons (the live view's
+        toggle buttons: nothing stays open over the slider) per other one, stacked
+        below the plot, with the buttons' label beside them. Their method ``skip``
+        leaves the switching to the page's script."""
+        sliders, menus, notes, offset = [], [], [], 70
         for name, values in self.grid.items():
             label, skip = self.labels[name], {"method": "skip", "args": [None]}
             common = {"name": name, "active": values.index(self.initial[name])}
-            common.update(x=0, xanchor="left", y=0, yanchor="top", pad={"t": offset})
+            common.update(x=0, xanchor="left", y=0, yanchor="top")
             if _is_slider(values):
                 steps = [{"label": fmt(v), **skip} for v in values]
                 prefix = {"prefix": f"{label}: "}
-                sliders.append({**common, "steps": steps, "currentvalue": prefix})
+                sliders.append(
+                    {
+                        **common,
+                        "steps": steps,
+                        "currentvalue": prefix,
+                        "pad": {"t": offset},
+                    }
+                )
                 offset += 90
             else:
-                buttons = [{"label": f"{label}: {fmt(v)}", **skip} for v in values]
-                menus.append({**common, "buttons": buttons, "direction": "up"})
+                indent = 12 + 8 * len(label)  # px: room for "label:" to the left
+                buttons = [{"label": fmt(v), **skip} for v in values]
+                row = {"type": "buttons", "direction": "right", "showactive": True}
+                pad = {"t": offset, "l": indent}
+                menus.append({**common, **row, "buttons": buttons, "pad": pad})
+                notes.append(
+                    dict(
+                        text=f"{label}:",
+                        x=0,
+                        xref="paper",
+                        xanchor="left",
+                        y=0,
+                        yref="paper",
+                        yanchor="top",
+                        yshift=-offset - 6,
+                        showarrow=False,
+                    )
+                )
                 offset += 50
-        return sliders, menus, offset
+        return sliders, menus, notes, offset
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
         return {"text/html": self.html, "text/plain": self.text}

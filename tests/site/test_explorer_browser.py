@@ -1,7 +1,7 @@
 """Explorers on the built site work in a real browser, with no kernel and no network.
 
 For every built page with a ``dlbook.explore`` figure: the figure draws with the
-site's own plotly.js; moving its slider and choosing another dropdown entry
+site's own plotly.js; moving its slider and choosing another button
 changes the plotted curve and the title, and so do the arrow keys on the focused
 figure; the console stays free of errors. On a phone-sized screen the panels stack
 and the figure fits the screen. Screenshots of each page's first explorer are
@@ -77,13 +77,12 @@ def move_slider(box, page) -> None:
 
 
 def pick_other_entry(box, page) -> None:
-    """Open the first dropdown and choose an entry other than the current one."""
-    box.locator(".updatemenu-header-group").first.click()
+    """Click a button of the first row of choices other than the active one."""
     active = box.evaluate(
         "b => b.querySelector('.dlbook-explorer-plot')._fullLayout"
         ".updatemenus[0].active"
     )
-    box.locator(".updatemenu-dropdown-button").nth(1 if active == 0 else 0).click()
+    box.locator(".updatemenu-button").nth(1 if active == 0 else 0).click()
 
 
 def test_explorers_switch_runs_in_the_browser(site, base_url, page):
@@ -104,7 +103,6 @@ def test_explorers_switch_runs_in_the_browser(site, base_url, page):
                 state = changed(box, state, page)
             assert sliders or menus, f"{path.name}: an explorer without controls"
             if i == 0:
-                page.wait_for_timeout(600)  # let the dropdown finish closing
                 shot = site.parent / f"explorer-{path.stem}.png"
                 box.screenshot(path=str(shot))
         assert page.console_errors == [], f"{path.name}: {page.console_errors}"
@@ -118,13 +116,13 @@ CONTROL_OF = """(box, k) => {
 
 
 def control_of(box, k: int) -> dict:
-    """The k-th control that arrow keys step: sliders first, then dropdowns."""
+    """The k-th control that arrow keys step: sliders first, then button rows."""
     return box.evaluate(CONTROL_OF, k)
 
 
 def press(box, page, k: int, keys: tuple[str, str]) -> None:
     """Press the key that steps control k away from the end it is at; the curves,
-    the title and the slider or dropdown follow."""
+    the title and the slider or buttons follow."""
     control = control_of(box, k)
     at_end = control["active"] == control["size"] - 1
     key = keys[0] if at_end else keys[1]

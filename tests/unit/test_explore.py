@@ -153,7 +153,10 @@ def test_static_html_switches_between_different_stored_runs():
     slider, menu = figure["layout"]["sliders"][0], figure["layout"]["updatemenus"][0]
     assert [s["label"] for s in slider["steps"]] == ["0.5", "1", "3"]
     assert slider["currentvalue"]["prefix"] == "A: " and slider["name"] == "a"
-    assert [b["label"] for b in menu["buttons"]] == ["kind: single", "kind: double"]
+    assert [b["label"] for b in menu["buttons"]] == ["single", "double"]
+    assert menu["type"] == "buttons"  # a row, like the live view: nothing stays open
+    labels = [a["text"] for a in figure["layout"]["annotations"]]
+    assert "kind:" in labels  # the row's label beside it
     # One stored run per point, in the order the page's script indexes them.
     assert runs["sizes"] == [3, 2] and len(runs["points"]) == 6
     assert runs["titles"] == [ex.title(p) for p in ex.points()]
