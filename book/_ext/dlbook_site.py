@@ -16,6 +16,13 @@
   seed, from ``book/data/spread.json`` (written by ``make spread``):
   ``{{ spread_numbers }}``, ``{{ spread_moving }}``, ``{{ spread_acc_median }}``,
   ``{{ spread_acc_max }}``.
+- Headings get the id JupyterLab gives them (``jupyter_slug``, MyST's
+  ``myst_heading_slug_func``), so that one markdown link such as
+  ``[section 2.4](02_activations_and_losses.ipynb#2.4-Same-network,-each-activation)``
+  opens the section in JupyterLab and, resolved by MyST, on the site.
+- A link to a glossary term, ``[loss](../book/glossary.md#term-loss)``, is checked
+  like a link to a heading: the glossary's term ids are registered as MyST anchors of
+  its page, so a misspelt term id still fails the strict build.
 - pydata-sphinx-theme logs ``Got invalid theme mode`` when no default mode is
   set: the site follows the reader's system (``auto``), and the theme switch.
 """
@@ -27,8 +34,40 @@ import re
 from pathlib import Path
 
 import tomllib
+from docutils import nodes
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+GLOSSARY = "book/glossary"
+
+
+def jupyter_slug(text: str) -> str:
+    """JupyterLab's id for a heading: its text with spaces as hyphens.
+
+    JupyterLab takes the rendered heading's ``textContent``; MyST passes the
+    heading's text and inline code without backticks, which is the same text.
+
+    Example:
+        >>> jupyter_slug("3.2 Dataset and DataLoader")
+        '3.2-Dataset-and-DataLoader'
+    """
+    return text.replace(" ", "-")
+
+
+def _glossary_anchors(app, doctree) -> None:
+    """Register the glossary's term ids (``term-loss``) as MyST anchors of its page.
+
+    MyST resolves ``[text](page.md#id)`` only to heading slugs and warns
+    ``myst.xref_missing`` for any other id; a term is not a heading.
+    """
+    env = app.env
+    if env.docname != GLOSSARY:
+        return
+    slugs = env.metadata[env.docname].setdefault("myst_slugs", {})
+    for term in doctree.findall(nodes.term):
+        for term_id in term["ids"]:
+            slugs.setdefault(term_id, (term.line, term_id, term.astext()))
 
 
 def repository_url() -> str:
@@ -102,4 +141,5 @@ def setup(app):
     app.connect("config-inited", _chapter_times)
     app.connect("config-inited", _spread)
     app.connect("html-page-context", _clean_head, priority=999)
+    app.connect("doctree-read", _glossary_anchors)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

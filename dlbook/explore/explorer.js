@@ -83,6 +83,13 @@
         u["annotations[" + i + "].x"] = narrow ? 0.5 : L.annotations[i].x;
         u["annotations[" + i + "].y"] = narrow ? top : 1;
       }
+      // A row of buttons fits a phone without its label (the values name
+      // themselves) and at a smaller size.
+      (L.updatemenus || []).forEach(function (c, j) {
+        u["updatemenus[" + j + "].pad.l"] = narrow ? 0 : c.pad.l;
+        u["updatemenus[" + j + "].font.size"] = narrow ? 11 : 13;
+        u["annotations[" + (panels + j) + "].visible"] = !narrow;
+      });
       var extra = narrow ? 34 : 0;  // room for a title on three lines
       u.height = L.height + tall - area + extra;
       u["margin.t"] = L.margin.t + extra;
@@ -120,8 +127,11 @@
         u["sliders[" + j + "].bordercolor"] = dark ? "#5a6270" : "#bec8d9";
       });
       (L.updatemenus || []).forEach(function (c, j) {
-        u["updatemenus[" + j + "].bgcolor"] = dark ? "#333a44" : "#f8fafc";
+        // plotly.js draws the active button near-white whatever the theme: the
+        // others get a mid grey and every label dark ink, readable on both.
+        u["updatemenus[" + j + "].bgcolor"] = dark ? "#9aa4b1" : "#f8fafc";
         u["updatemenus[" + j + "].bordercolor"] = dark ? "#5a6270" : "#bec8d9";
+        u["updatemenus[" + j + "].font.color"] = "#222";
       });
       box.setAttribute("data-theme", dark ? "dark" : "light");
       return Plotly.relayout(gd, u);

@@ -85,3 +85,17 @@ def test_the_theme_switch_restyles_the_explorer(page, base_url):
         "document.querySelector('.dlbook-explorer').dataset.theme === 'dark'"
     )
     assert page.console_errors == []
+
+
+def test_no_code_cell_is_wider_than_the_column(page, base_url, site):
+    """The notebooks' 80-column code fits the column at 1280 px: no input cell
+    scrolls sideways (notebooks/ruff.toml keeps lines at 80)."""
+    for path in sorted((site / "notebooks").glob("*.html")):
+        page.goto(f"{base_url}notebooks/{path.name}")
+        wide = page.eval_on_selector_all(
+            "div.cell_input pre",
+            "pres => pres.filter(p => p.scrollWidth > p.clientWidth + 1)"
+            ".map(p => p.textContent.split('\\n')"
+            ".sort((a, b) => b.length - a.length)[0])",
+        )
+        assert wide == [], f"{path.name}: {len(wide)} cells scroll, e.g. {wide[:2]}"

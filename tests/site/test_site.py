@@ -87,6 +87,37 @@ def test_internal_links_and_assets_resolve(path):
     assert not broken, f"{path.name}: broken internal links {broken}"
 
 
+def test_glossary_entries_link_to_the_section_that_explains_them(site):
+    """At most a handful of entries (a term explained in a chapter's opening, before
+    its first section) link only to chapter tops."""
+    glossary = soup(site / "book" / "glossary.html")
+    tops = []
+    for term in glossary.select("dl.glossary > dt"):
+        links = [
+            a["href"]
+            for a in term.find_next_sibling("dd").find_all("a", href=True)
+            if "notebooks/" in a["href"]
+        ]
+        if not any(urldefrag(href).fragment for href in links):
+            tops.append(term.get_text().strip())
+    assert len(glossary.select("dl.glossary > dt")) >= 80
+    assert len(tops) <= 4, f"entries with no link to a section: {tops}"
+
+
+@pytest.mark.parametrize(
+    "entry", [e for e in toc_files() if e.startswith("notebooks/")]
+)
+def test_chapters_link_their_terms_to_the_glossary(site, entry):
+    article = soup(site / f"{entry}.html").select_one("article")
+    terms = {
+        urldefrag(a["href"]).fragment
+        for a in article.find_all("a", href=True)
+        if urldefrag(a["href"]).url.endswith("book/glossary.html")
+    }
+    assert len(terms) >= 15, f"{entry} links {len(terms)} glossary terms"
+    assert all(t.startswith("term-") for t in terms), terms
+
+
 def test_no_cdn_is_referenced(site):
     for path in html_pages():
         for tag in soup(path).find_all(["script", "link"]):

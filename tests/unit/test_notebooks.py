@@ -19,8 +19,10 @@ REPOSITORY = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["ur
 ]
 GITHUB = REPOSITORY.removeprefix("https://github.com/")
 COLAB = f"https://colab.research.google.com/github/{GITHUB}/blob/main/notebooks/"
-BOOTSTRAP = f'''if importlib.util.find_spec("dlbook") is None:
-    %pip install -q "dlbook @ git+{REPOSITORY}"'''
+# The install line stays inside the 80-column code (the URL sits in its own line).
+BOOTSTRAP = f'''BOOK = "git+{REPOSITORY}"
+if importlib.util.find_spec("dlbook") is None:
+    %pip install -q "dlbook @ {{BOOK}}"'''
 
 
 def load(path: Path):
@@ -63,7 +65,8 @@ def test_bootstrap_cell_installs_dlbook_only_when_missing(nb_path):
     cell = load(nb_path).cells[1]
     assert cell.cell_type == "code" and BOOTSTRAP in cell.source
     pip_lines = [line for line in cell.source.splitlines() if "pip" in line]
-    assert pip_lines == [BOOTSTRAP.splitlines()[1]], "install dlbook alone, never torch"
+    assert pip_lines == [BOOTSTRAP.splitlines()[2]], "install dlbook alone, never torch"
+    assert max(map(len, cell.source.splitlines())) <= 80
 
 
 def test_setup_cell_seeds_and_uses_one_thread(nb_path):
@@ -124,3 +127,43 @@ def test_every_link_to_the_book_repository_agrees_with_pyproject():
             if repo.split("/")[0] == owner or repo.split("/")[1] == name:
                 found.setdefault(repo, set()).add(path.name)
     assert set(found) == {GITHUB}, found
+
+
+# Markdown that is not prose: fenced code, headings, inline code, math, links.
+NOT_PROSE = re.compile(
+    r"^(?P<fence>```+|~~~+).*?^(?P=fence)|^#{1,6} .*?$|(?P<tick>`+).+?(?P=tick)"
+    r"|\$\$.*?\$\$|\$[^$\n]+\$|\[(?:[^\[\]]|\[[^\]]*\])*\]\([^)\s]*\)",
+    re.MULTILINE | re.DOTALL,
+)
+LINK = re.compile(r"\]\((?P<file>[\w.]*\.ipynb)?(?:#(?P<fragment>[^)\s]+))?\)")
+
+
+def jupyter_heading_ids(nb) -> set[str]:
+    """JupyterLab's ids for a notebook's headings: the text, spaces as hyphens."""
+    ids = set()
+    for source in (c.source for c in nb.cells if c.cell_type == "markdown"):
+        source = re.sub(r"^(```+|~~~+).*?^\1", "", source, flags=re.M | re.S)
+        for title in re.findall(r"^#{1,6} (.+)$", source, re.MULTILINE):
+            ids.add(title.strip().replace("`", "").replace(" ", "-"))
+    return ids
+
+
+def test_section_references_are_links(nb_path):
+    """'section 4.3' in a chapter's prose is a link to it (CONTRIBUTING.md)."""
+    prose = NOT_PROSE.sub("", text(load(nb_path), "markdown"))
+    plain = re.findall(r"\b[Ss]ections?\s+\d+\.\d+", prose)
+    assert not plain, f"link these to their sections: {plain}"
+
+
+def test_links_to_sections_name_a_heading_jupyterlab_knows(nb_path):
+    """A link's #fragment is the id JupyterLab gives the heading it names."""
+    broken = []
+    for m in LINK.finditer(text(load(nb_path), "markdown")):
+        if m["fragment"] is None:
+            continue
+        target = ROOT / "notebooks" / (m["file"] or nb_path.name)
+        if not target.exists() or m["fragment"] not in jupyter_heading_ids(
+            load(target)
+        ):
+            broken.append(m.group())
+    assert not broken, f"no heading with these ids: {broken}"
