@@ -1,10 +1,12 @@
 """The live view: ipywidgets controls above the figure, a matplotlib PNG.
 
-The controls are a widget; the figure is a plain HTML output (an ``<img>``)
-updated in place through its ``display_id``, so a saved notebook keeps the last
-figure even where the widget cannot come back. That output's script (the file
-``live.js``) keeps keys typed on the controls from JupyterLab's notebook
-shortcuts and turns a dead widget's error into a note.
+Controls, figure (an ``Image`` widget) and status line are one widget box. A
+second, plain output follows it: the first figure, hidden, and the script of
+``live.js``, which keeps keys typed on the controls from JupyterLab's notebook
+shortcuts and, in a notebook reopened without the kernel that made the widget,
+turns the "Error displaying widget" line into a note and shows that figure.
+(JupyterLab drops ``display_id`` updates once a cell has finished, so the
+figure itself cannot be a plain output that stays current.)
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ class LiveExplorer:
             control.observe(self.redraw, names="value")
         self.redraw()
         self.first = self.png
+        self.first_title = ex.title(ex.initial)
 
     @property
     def png(self) -> bytes:
@@ -128,7 +131,8 @@ class LiveExplorer:
         data = base64.b64encode(self.first).decode()
         return {
             "text/html": f'<img class="dlbook-explorer-first" style="display:none;'
-            f'max-width:100%" src="data:image/png;base64,{data}" alt="">'
+            f'max-width:100%" src="data:image/png;base64,{data}" '
+            f'alt="{html.escape(self.first_title)}">'
             f"<script>{package_js('live.js')}</script>",
             "text/plain": "",
         }
