@@ -165,3 +165,28 @@ def test_chapter_one_shows_typeset_math_offline(page, base_url):
     assert count >= 5, f"expected typeset formulas in chapter 1, found {count}"
     page.screenshot(path=str(SITE.parent / "chapter1.png"))
     assert not page.console_errors, page.console_errors
+
+
+@pytest.mark.parametrize("path", html_pages(), ids=lambda p: str(p.relative_to(SITE)))
+def test_every_figure_has_alt_text(path):
+    """Notebook figures carry the alt text of their cell's ``mystnb.image.alt``;
+    without it Sphinx writes the image's file name, which says nothing."""
+    missing = [
+        img.get("src")
+        for img in soup(path).select("div.cell_output img")
+        if not (img.get("alt") or "").strip()
+        or img.get("alt") == img.get("src")
+        or (img.get("alt") or "").endswith(".png")
+    ]
+    assert not missing, f"{path.name}: figures without alt text {missing}"
+
+
+@pytest.mark.parametrize("path", html_pages(), ids=lambda p: str(p.relative_to(SITE)))
+def test_no_build_machine_path_in_a_page(path):
+    """Outputs (tracebacks, warnings, messages) name no folder of the machine that
+    executed the notebooks."""
+    text = soup(path).get_text()
+    found = re.findall(
+        r"(?:/tmp/|/work/|/root/|/home/\w+|site-packages|\.venv/)\S*", text
+    )
+    assert not found, f"{path.name}: build-machine paths {found[:3]}"
