@@ -17,7 +17,7 @@ import io
 import math
 import time
 
-from .model import Explorer, Panel, Result, decades, fmt, is_number, series_colors
+from .model import Explorer, Panel, Result, decades, fmt, series_colors, uses_slider
 
 MARKERS_UP_TO = 30  # points per curve; longer curves are drawn as plain lines
 
@@ -154,6 +154,6 @@ def _control(widgets, ex: Explorer, name: str):
         description=ex.labels[name],
         style={"description_width": "initial"},
     )
-    if all(is_number(v) for v in values):
+    if uses_slider(values):
         return widgets.SelectionSlider(continuous_update=False, **common)
     return widgets.ToggleButtons(**common)

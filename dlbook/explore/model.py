@@ -84,6 +84,17 @@ def is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def uses_slider(values: Sequence) -> bool:
+    """Whether a parameter's control is a slider (all numbers) or buttons; the
+    live and the static view decide alike.
+
+    Example:
+        >>> uses_slider([0.1, 1]), uses_slider(["relu", "tanh"])
+        (True, False)
+    """
+    return all(is_number(v) for v in values)
+
+
 def fmt(value: Any) -> str:
     """A short label: numbers with 4 significant digits, anything else as text.
 

@@ -19,10 +19,10 @@ from .model import (
     Result,
     decades,
     fmt,
-    is_number,
     package_js,
     rounded,
     series_colors,
+    uses_slider,
 )
 
 PLOT_HEIGHT, TOP = 330, 95  # pixels: plot area, title band above it
@@ -85,7 +85,7 @@ class StaticExplorer:
     def _keys(self) -> tuple[str, str]:
         """What the arrow keys change, shown and spoken: left/right step the
         first slider, up/down the next control (as in ``explorer.js``)."""
-        names = sorted(self.grid, key=lambda n: not _is_slider(self.grid[n]))
+        names = sorted(self.grid, key=lambda n: not uses_slider(self.grid[n]))
         labels = [html.escape(self.labels[n]) for n in names]
         shown = ", ".join(f"{k[0]} {label}" for k, label in zip(KEYS, labels))
         raw = [self.labels[n] for n in names]
@@ -175,7 +175,7 @@ class StaticExplorer:
             label, skip = self.labels[name], {"method": "skip", "args": [None]}
             common = {"name": name, "active": values.index(self.initial[name])}
             common.update(x=0, xanchor="left", y=0, yanchor="top")
-            if _is_slider(values):
+            if uses_slider(values):
                 steps = [{"label": fmt(v), **skip} for v in values]
                 prefix = {"prefix": f"{label}: "}
                 sliders.append(
@@ -219,10 +219,6 @@ class StaticExplorer:
 
     def __repr__(self) -> str:
         return self.text
-
-
-def _is_slider(values: list) -> bool:
-    return all(is_number(v) for v in values)
 
 
 def _table(results: list[Result]) -> tuple[list, list, list]:
