@@ -2,8 +2,9 @@
 // once plotly.js is there (loaded once per page from <site>/_static/plotly/,
 // found through Sphinx's data-content_root at any page depth) and switches runs
 // when a slider or button changes, or an arrow key is pressed on the focused
-// figure. Below 600 px wide the panels stack vertically. Elsewhere (a notebook,
-// where this script may not even run) the box keeps its one-line note.
+// figure. Below 600 px wide the panels stack vertically, with the controls above
+// them. Elsewhere (a notebook, where this script may not even run) the box keeps
+// its one-line note.
 (function () {
   // The box this script sits in (the same explorer twice on a page shares an
   // id, so the id is only the fallback).
@@ -64,36 +65,52 @@
       return lines.join("<br>");
     }
     // The figure is drawn side by side; fit() stacks it on a narrow screen and
-    // back, relaying out only when that changes. L is a pristine copy of the
+    // back, relaying out only when that changes. Stacked, the panels are shorter
+    // and the controls move from below the last panel to above the first, so a
+    // phone shows a slider next to what it changes. L is a pristine copy of the
     // layout: Plotly.relayout mutates the one given to newPlot.
     var stacked = false, L = data("figure").layout, gap = 90;
-    var area = L.height - L.margin.t - L.margin.b;
+    var area = L.height - L.margin.t - L.margin.b, short = Math.min(area, 250);
     var panels = Object.keys(L).filter(function (a) {
       return /^xaxis\d*$/.test(a);
     }).length;
+    var controls = (L.sliders || []).concat(L.updatemenus || []);
+    var below = controls.length ? controls[0].pad.t : L.margin.b;  // axis title
+    var block = L.margin.b - below + 10;  // px the controls take, stacked
     function fit() {
       var narrow = panels > 1 && gd.clientWidth < 600;
       if (narrow === stacked) return;
       stacked = narrow;
-      var tall = narrow ? panels * area + (panels - 1) * gap : area, u = {};
+      var h = narrow ? short : area, u = {};
+      var tall = narrow ? panels * h + (panels - 1) * gap : area;
       for (var i = 0; i < panels; i++) {
-        var n = i ? i + 1 : "", top = 1 - i * (area + gap) / tall;
+        var n = i ? i + 1 : "", top = 1 - i * (h + gap) / tall;
         u["xaxis" + n + ".domain"] = narrow ? [0, 1] : L["xaxis" + n].domain;
-        u["yaxis" + n + ".domain"] = narrow ? [top - area / tall, top] : [0, 1];
+        u["yaxis" + n + ".domain"] = narrow ? [top - h / tall, top] : [0, 1];
         u["annotations[" + i + "].x"] = narrow ? 0.5 : L.annotations[i].x;
         u["annotations[" + i + "].y"] = narrow ? top : 1;
       }
+      // Stacked: the controls hang from a line `block` px above the first
+      // panel (above its title), in their wide order.
+      var lift = narrow ? block + 24 : 0, hang = 1 + lift / tall;
+      (L.sliders || []).forEach(function (c, j) {
+        u["sliders[" + j + "].y"] = narrow ? hang : c.y;
+        u["sliders[" + j + "].pad.t"] = narrow ? c.pad.t - below : c.pad.t;
+      });
       // A row of buttons fits a phone without its label (the values name
       // themselves) and at a smaller size.
       (L.updatemenus || []).forEach(function (c, j) {
+        u["updatemenus[" + j + "].y"] = narrow ? hang : c.y;
+        u["updatemenus[" + j + "].pad.t"] = narrow ? c.pad.t - below : c.pad.t;
         u["updatemenus[" + j + "].pad.l"] = narrow ? 0 : c.pad.l;
         u["updatemenus[" + j + "].font.size"] = narrow ? 11 : 13;
         u["annotations[" + (panels + j) + "].visible"] = !narrow;
       });
       var extra = narrow ? 34 : 0;  // room for a title on three lines
-      u.height = L.height + tall - area + extra;
-      u["margin.t"] = L.margin.t + extra;
-      u["legend.y"] = 1 + (L.legend.y - 1) * area / tall;
+      u["margin.t"] = L.margin.t + extra + lift;
+      u["margin.b"] = narrow ? below : L.margin.b;
+      u.height = u["margin.t"] + tall + u["margin.b"];
+      u["legend.y"] = 1 + ((L.legend.y - 1) * area + lift) / tall;
       gd.style.height = u.height + "px";
       return Plotly.relayout(gd, u).then(show);
     }

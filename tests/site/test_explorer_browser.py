@@ -3,8 +3,8 @@
 For every built page with a ``dlbook.explore`` figure: the figure draws with the
 site's own plotly.js; moving its slider and choosing another button
 changes the plotted curve and the title, and so do the arrow keys on the focused
-figure; the console stays free of errors. On a phone-sized screen the panels stack
-and the figure fits the screen. Screenshots of each page's first explorer are
+figure; the console stays free of errors. On a phone-sized screen the panels stack,
+the controls sit just above the first one, and the figure fits the screen. Screenshots of each page's first explorer are
 saved under ``_build/``.
 """
 
@@ -157,6 +157,19 @@ LAYOUT = """box => {
     };
 }"""
 
+# Page y of the first panel's plot area, and of the controls' top and bottom edges.
+PLACES = """box => {
+    const rect = el => el.getBoundingClientRect();
+    const panel = rect(box.querySelector(".draglayer .xy .nsewdrag"));
+    const controls = Array.from(box.querySelectorAll(
+        ".slider-container, .updatemenu-container")).map(rect);
+    return {
+        panel: panel.top,
+        top: Math.min(...controls.map(r => r.top)),
+        bottom: Math.max(...controls.map(r => r.bottom)),
+    };
+}"""
+
 
 def test_panels_stack_on_a_phone(site, base_url, phone_page):
     page = phone_page
@@ -172,6 +185,9 @@ def test_panels_stack_on_a_phone(site, base_url, phone_page):
         if "xaxis2" in domains:  # two panels: one above the other, full width
             assert domains["xaxis"] == domains["xaxis2"] == [0, 1], domains
             assert domains["yaxis2"][1] < domains["yaxis"][0], domains
+            # the controls right above the first panel, not a screen below it
+            places = box.evaluate(PLACES)
+            assert places["bottom"] < places["panel"] < places["top"] + 300, places
         shot = site.parent / f"explorer-phone-{path.stem}.png"
         box.screenshot(path=str(shot))
         if "xaxis2" in domains:  # turned to a wide screen: side by side again

@@ -99,6 +99,20 @@ def test_notebooks_are_stored_executed_without_errors(nb_path):
             assert not errors, f"stored error in: {cell.source[:80]}"
 
 
+def test_stored_explorers_carry_the_current_script(nb_path):
+    # The site serves a notebook's stored output: an explorer stored before the
+    # last change to explorer.js would show the old behaviour until re-executed.
+    script = (ROOT / "dlbook" / "explore" / "explorer.js").read_text()
+    for cell in load(nb_path).cells:
+        for out in cell.get("outputs", []):
+            html = out.get("data", {}).get("text/html", "")
+            for uid in re.findall(r'class="dlbook-explorer" id="([\w-]+)"', html):
+                assert script.replace("__ID__", uid) in html, (
+                    f"re-run `make execute NB={nb_path.relative_to(ROOT)}`: its "
+                    f"explorer ({cell.source[:60]!r}) has an older explorer.js"
+                )
+
+
 def test_widget_outputs_are_excluded_from_nbval(nb_path):
     for cell in load(nb_path).cells:
         for out in cell.get("outputs", []):
