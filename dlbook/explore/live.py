@@ -42,7 +42,11 @@ class LivePlot:
         self.lines = []
         for ax, p in zip(self.axes, result.panels):
             style = ".-" if len(p.x) <= MARKERS_UP_TO else "-"
-            lines = [ax.plot([], [], style, label=k, color=colors[k])[0] for k in p.ys]
+            style, size = (".", 3) if p.markers else (style, 6)
+            lines = [
+                ax.plot([], [], style, label=k, color=colors[k], markersize=size)[0]
+                for k in p.ys
+            ]
             self.lines.append(lines)
             if all(isinstance(v, int) for v in p.x):
                 ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5]))
@@ -55,7 +59,7 @@ class LivePlot:
             ax.legend(fontsize="small")
 
     def png(self, result: Result, title: str) -> bytes:
-        shape = [(tuple(p.ys), p.log_y) for p in result.panels]
+        shape = [(tuple(p.ys), p.log_y, p.markers) for p in result.panels]
         if shape != self.shape:
             self._build(result)
             self.shape = shape
@@ -66,6 +70,8 @@ class LivePlot:
             ax.relim()
             ax.autoscale_view()
             ax.set_ylim(*(panel.y_range or _y_limits(ax, panel)))
+            if panel.x_range is not None:
+                ax.set_xlim(*panel.x_range)
         self.fig.suptitle(title)
         buffer = io.BytesIO()
         self.fig.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})

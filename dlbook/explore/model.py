@@ -23,10 +23,12 @@ COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
 class Panel:
     """One subplot of a result: x values and one or more named y series.
 
-    ``None`` or NaN in a series leaves a gap (e.g. after a run diverged).
-    ``y_range`` (data units, also on a log axis) fixes the axis so that every
-    point of the grid is drawn on the same scale; without it the static figure
-    uses the range of the whole grid and the live one autoscales.
+    ``None`` or NaN in a series leaves a gap (e.g. after a run diverged), so
+    series with other x values can share a panel: each is ``None`` at the
+    others' x. ``y_range`` (data units, also on a log axis) and ``x_range`` fix
+    the axes so that every point of the grid is drawn on the same scale; without
+    them the static figure uses the range of the whole grid and the live one
+    autoscales. ``markers=True`` draws points only (a scatter of samples).
 
     Shape: ``x`` and every series in ``ys`` have the same length.
 
@@ -42,6 +44,8 @@ class Panel:
     ylabel: str = ""
     log_y: bool = False
     y_range: tuple[float, float] | None = None
+    x_range: tuple[float, float] | None = None
+    markers: bool = False
 
     def __post_init__(self) -> None:
         if self.log_y and self.y_range is not None and min(self.y_range) <= 0:

@@ -108,9 +108,11 @@ class StaticExplorer:
         for (i, name), (xi, yi) in zip(traces, refs):
             x, y = (arrays[xi], arrays[yi]) if xi >= 0 else ([], [])
             mode = "lines+markers" if len(x) <= MARKERS_UP_TO else "lines"
+            dots = panels[i].markers if i < len(panels) else False
             shown = name not in [t.name for t in fig.data]
-            line = dict(name=name, legendgroup=name, showlegend=shown, mode=mode)
-            trace = go.Scatter(x=x, y=y, marker_size=5, line_color=colors[name], **line)
+            line = dict(name=name, legendgroup=name, showlegend=shown)
+            line.update(mode="markers" if dots else mode, marker_size=3 if dots else 5)
+            trace = go.Scatter(x=x, y=y, line_color=colors[name], **line)
             fig.add_trace(trace, row=1, col=i + 1)
         for i, panel in enumerate(panels):
             self._style_axes(fig, i, panel)
@@ -135,7 +137,7 @@ class StaticExplorer:
         a log axis spans whole decades, so it always shows numbers."""
         grid = {"gridcolor": "#eee", "zeroline": False, "exponentformat": "power"}
         where = {"row": 1, "col": i + 1}
-        x_range = _range(self._values(i, "x"))
+        x_range = panel.x_range or _range(self._values(i, "x"))
         fig.update_xaxes(title_text=panel.xlabel, range=x_range, **where, **grid)
         y_range = panel.y_range
         if y_range is None and panel.log_y:

@@ -4,8 +4,8 @@ For every built page with a ``dlbook.explore`` figure: the figure draws with the
 site's own plotly.js; moving its slider and choosing another button
 changes the plotted curve and the title, and so do the arrow keys on the focused
 figure; the console stays free of errors. On a phone-sized screen the panels stack,
-the controls sit just above the first one, and the figure fits the screen. Screenshots of each page's first explorer are
-saved under ``_build/``.
+the controls sit just above the first one, and the figure fits the screen.
+Screenshots of each page's first explorer are saved under ``_build/``.
 """
 
 from __future__ import annotations

@@ -142,6 +142,31 @@ def test_log_axes_span_whole_decades_so_they_show_numbers():
     assert "0.1" in labels and "1" in labels
 
 
+def test_scatter_panels_draw_points_only_on_fixed_axes():
+    def cloud(spread):  # two series with their own x: each None at the other's
+        xs = [-spread, 0.0, spread]
+        panel = Panel(
+            xs + [0.0],
+            {"samples": [spread, 0.0, -spread, None], "centre": [None] * 3 + [0]},
+            x_range=(-3, 3),
+            y_range=(-3, 3),
+            markers=True,
+        )
+        return Result([panel, Panel([1, 2], {"loss": [1.0, spread]})])
+
+    ex = Explorer(cloud, {"spread": [1.0, 2.0]})
+    figure, _ = static_parts(ex.static().html)
+    modes = [trace["mode"] for trace in figure["data"]]
+    assert modes == ["markers", "markers", "lines+markers"]
+    assert figure["layout"]["xaxis"]["range"] == [-3, 3]
+    assert figure["layout"]["xaxis2"]["range"] != [-3, 3]  # the grid's own range
+    live = ex.widget()
+    scatter, curve = live.plot.axes
+    assert scatter.get_xlim() == (-3, 3) and scatter.get_ylim() == (-3, 3)
+    assert [line.get_linestyle() for line in scatter.get_lines()] == ["None"] * 2
+    assert curve.get_lines()[0].get_linestyle() == "-"
+
+
 def test_static_html_switches_between_different_stored_runs():
     ex = Explorer(
         toy(), {"a": [0.5, 1.0, 3.0], "kind": ["single", "double"]}, labels={"a": "A"}
