@@ -26,8 +26,12 @@
         ys.push(t[1] < 0 ? [] : runs.arrays[t[1]]);
       });
       box.setAttribute("data-point", i);
+      var layout = {}, j = 0;  // image panels: this point's pictures
+      (runs.pictures ? runs.pictures[i] : []).forEach(function (k) {
+        if (k >= 0) layout["images[" + j++ + "].source"] = runs.images[k];
+      });
       var title = runs.titles[i];  // wrapped to the width on a narrow screen
-      var layout = {"title.text": stacked ? wrap(title, gd.clientWidth / 7.5) : title};
+      layout["title.text"] = stacked ? wrap(title, gd.clientWidth / 7.5) : title;
       (runs.subtitles ? runs.subtitles[i] : []).forEach(function (t, k) {
         layout["annotations[" + k + "].text"] = t;
       });

@@ -17,7 +17,16 @@ import io
 import math
 import time
 
-from .model import Explorer, Panel, Result, decades, fmt, series_colors, uses_slider
+from .model import (
+    Explorer,
+    Panel,
+    Result,
+    decades,
+    fmt,
+    image_limits,
+    series_colors,
+    uses_slider,
+)
 
 MARKERS_UP_TO = 30  # points per curve; longer curves are drawn as plain lines
 
@@ -41,6 +50,12 @@ class LivePlot:
         self.axes = self.fig.subplots(1, n, squeeze=False)[0]
         self.lines = []
         for ax, p in zip(self.axes, result.panels):
+            if p.image is not None:  # a picture: redrawn with set_data
+                low, high = image_limits(p)
+                shown = ax.imshow(p.image, cmap=p.cmap, vmin=low, vmax=high)
+                self.lines.append(shown)
+                ax.set(xticks=[], yticks=[], xlabel=p.xlabel, ylabel=p.ylabel)
+                continue
             style = ".-" if len(p.x) <= MARKERS_UP_TO else "-"
             style, size = (".", 3) if p.markers else (style, 6)
             lines = [
@@ -59,11 +74,19 @@ class LivePlot:
             ax.legend(fontsize="small")
 
     def png(self, result: Result, title: str) -> bytes:
-        shape = [(tuple(p.ys), p.log_y, p.markers) for p in result.panels]
+        shape = [
+            (tuple(p.ys), p.log_y, p.markers, p.cmap, _size(p.image))
+            for p in result.panels
+        ]
         if shape != self.shape:
             self._build(result)
             self.shape = shape
         for ax, panel, lines in zip(self.axes, result.panels, self.lines):
+            if panel.image is not None:
+                lines.set_data(panel.image)
+                lines.set_clim(*image_limits(panel))
+                ax.set_title(panel.title)
+                continue
             for line, y in zip(lines, panel.ys.values()):
                 line.set_data(panel.x, [math.nan if v is None else v for v in y])
             ax.set_title(panel.title)
@@ -76,6 +99,10 @@ class LivePlot:
         buffer = io.BytesIO()
         self.fig.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
         return buffer.getvalue()
+
+
+def _size(image) -> tuple[int, int] | None:
+    return None if image is None else (len(image), len(image[0]))
 
 
 def _y_limits(ax, panel: Panel) -> tuple[float, float]:

@@ -30,6 +30,11 @@ class Panel:
     them the static figure uses the range of the whole grid and the live one
     autoscales. ``markers=True`` draws points only (a scatter of samples).
 
+    ``image`` (rows of numbers, the first row at the top) makes the panel a
+    picture instead: ``x`` and ``ys`` stay empty, ``cmap`` is a matplotlib
+    colormap name and ``v_range`` the values at its two ends (default: the
+    image's own range; a diverging map is centred on 0).
+
     Shape: ``x`` and every series in ``ys`` have the same length.
 
     Example:
@@ -46,6 +51,9 @@ class Panel:
     y_range: tuple[float, float] | None = None
     x_range: tuple[float, float] | None = None
     markers: bool = False
+    image: Sequence[Sequence[float]] | None = None
+    cmap: str = "gray_r"
+    v_range: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.log_y and self.y_range is not None and min(self.y_range) <= 0:
@@ -53,6 +61,15 @@ class Panel:
                 f"y_range {self.y_range} is not positive, so it cannot be shown on a "
                 "log axis (log_y=True): give a range above 0, or log_y=False"
             )
+        if self.image is not None:
+            widths = {len(row) for row in self.image}
+            if not self.image or len(widths) != 1 or 0 in widths:
+                raise ValueError(
+                    f"image has rows of lengths {sorted(widths)}: give a non-empty "
+                    "rectangle of numbers, one list per row"
+                )
+            if len(self.x) or self.ys:
+                raise ValueError("an image panel has no curves: leave x and ys empty")
         for name, y in self.ys.items():
             if len(y) != len(self.x):
                 raise ValueError(
@@ -71,6 +88,21 @@ class Result:
     panels: list[Panel]
     metrics: dict[str, float] = field(default_factory=dict)
     title: str = ""
+
+
+def image_limits(panel: Panel) -> tuple[float, float]:
+    """The values at the two ends of an image panel's colormap."""
+    if panel.v_range is not None:
+        return panel.v_range
+    values = [v for row in panel.image for v in row]
+    low, high = min(values), max(values)
+    if panel.cmap in DIVERGING:  # 0 in the middle: signs read as colours
+        high = max(abs(low), abs(high)) or 1.0
+        return -high, high
+    return (low, high) if high > low else (low - 1, low + 1)
+
+
+DIVERGING = {"RdBu", "RdBu_r", "coolwarm", "bwr", "seismic", "PiYG", "PRGn"}
 
 
 def is_build() -> bool:

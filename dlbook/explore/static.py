@@ -19,6 +19,7 @@ from .model import (
     Result,
     decades,
     fmt,
+    image_limits,
     package_js,
     rounded,
     series_colors,
@@ -26,6 +27,7 @@ from .model import (
 )
 
 PLOT_HEIGHT, TOP = 330, 95  # pixels: plot area, title band above it
+PICTURES_HEIGHT = 160  # the plot area when every panel is a picture (square)
 MARKERS_UP_TO = 30  # points per curve; longer curves are drawn as plain lines
 KEYS = (
     ("&larr;/&rarr;", "left and right arrows"),
@@ -64,6 +66,9 @@ class StaticExplorer:
             "arrays": arrays,
             "keys": self._keys(),
         }
+        pictures, images = _pictures(results)
+        if images:  # image panels: per point an index into the distinct PNGs
+            self.runs.update(pictures=pictures, images=images)
         subtitles = [[p.title for p in r.panels] for r in results]
         if len(set(map(tuple, subtitles))) > 1 and all(all(t) for t in subtitles):
             self.runs["subtitles"] = subtitles  # panel titles that change
@@ -115,13 +120,20 @@ class StaticExplorer:
             trace = go.Scatter(x=x, y=y, line_color=colors[name], **line)
             fig.add_trace(trace, row=1, col=i + 1)
         for i, panel in enumerate(panels):
-            self._style_axes(fig, i, panel)
-        sliders, menus, notes, bottom = self._controls()
+            if panel.image is None:
+                self._style_axes(fig, i, panel)
+            else:
+                k = self.runs["pictures"][self._index(self.runs["initial"])][i]
+                _image_axes(fig, i, panel, self.runs["images"][k])
+        pictures = all(p.image is not None and not p.xlabel for p in panels)
+        # pictures alone: a shorter plot area, and no tick labels below them
+        area = PICTURES_HEIGHT if pictures else PLOT_HEIGHT
+        sliders, menus, notes, bottom = self._controls(30 if pictures else 70)
         for note in notes:
             fig.add_annotation(note)
         fig.update_layout(
             title={"text": title, "x": 0.02, "y": 0.98, "yanchor": "top"},
-            height=PLOT_HEIGHT + TOP + bottom,
+            height=area + TOP + bottom,
             margin={"t": TOP, "b": bottom, "l": 60, "r": 20},
             legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.17},
             sliders=sliders,
@@ -167,12 +179,13 @@ class StaticExplorer:
                 values += [v for y in series for v in rounded(y) if v is not None]
         return values
 
-    def _controls(self) -> tuple[list, list, list, int]:
+    def _controls(self, offset: int) -> tuple[list, list, list, int]:
         """A slider per numeric parameter and a row of buttons (the live view's
         toggle buttons: nothing stays open over the slider) per other one, stacked
-        below the plot, with the buttons' label beside them. Their method ``skip``
+        below the plot (``offset`` pixels down, under the axes' labels), with the
+        buttons' label beside them. Their method ``skip``
         leaves the switching to the page's script."""
-        sliders, menus, notes, offset = [], [], [], 70
+        sliders, menus, notes = [], [], []
         for name, values in self.grid.items():
             label, skip = self.labels[name], {"method": "skip", "args": [None]}
             common = {"name": name, "active": values.index(self.initial[name])}
@@ -240,6 +253,73 @@ def _table(results: list[Result]) -> tuple[list, list, list]:
         for r in results
     ]
     return traces, points, [list(a) for a in arrays]
+
+
+def _pictures(results: list[Result]) -> tuple[list, list]:
+    """Per point, for each panel, an index into the distinct PNG data URIs of
+    the image panels (``-1`` for a panel of curves); and those URIs."""
+    uris: dict[str, int] = {}
+    pictures = [
+        [
+            uris.setdefault(_png_uri(p), len(uris)) if p.image is not None else -1
+            for p in r.panels
+        ]
+        for r in results
+    ]
+    return (pictures, list(uris)) if uris else ([], [])
+
+
+def _png_uri(panel: Panel, min_side: int = 96) -> str:
+    """The panel's image through its colormap, enlarged by whole pixels (sharp
+    squares in any browser), as a ``data:image/png`` URI."""
+    import base64
+    import io
+
+    import matplotlib
+    import numpy as np
+    from PIL import Image
+
+    values = np.asarray(panel.image, dtype=float)
+    low, high = image_limits(panel)
+    scaled = np.clip((values - low) / (high - low), 0.0, 1.0)
+    rgba = matplotlib.colormaps[panel.cmap](scaled, bytes=True)
+    k = max(1, -(-min_side // max(values.shape)))  # pixels per value
+    rgba = rgba.repeat(k, axis=0).repeat(k, axis=1)
+    buffer = io.BytesIO()
+    Image.fromarray(rgba).save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _image_axes(fig, i: int, panel: Panel, uri: str) -> None:
+    """An image panel: its picture stretched over axes of one unit per value,
+    square pixels, no ticks or grid."""
+    rows, cols = len(panel.image), len(panel.image[0])
+    n = i + 1 if i else ""
+    bare = {"showgrid": False, "zeroline": False, "showticklabels": False}
+    where = {"row": 1, "col": i + 1}
+    fig.update_xaxes(title_text=panel.xlabel, range=[0, cols], **where, **bare)
+    fig.update_yaxes(
+        title_text=panel.ylabel,
+        range=[0, rows],
+        scaleanchor=f"x{n}",
+        constrain="domain",
+        **where,
+        **bare,
+    )
+    fig.update_xaxes(constrain="domain", **where)
+    fig.add_layout_image(
+        source=uri,
+        xref=f"x{n}",
+        yref=f"y{n}",
+        x=0,
+        y=rows,
+        sizex=cols,
+        sizey=rows,
+        xanchor="left",
+        yanchor="top",
+        sizing="stretch",
+        layer="above",
+    )
 
 
 def _range(values: list[float]) -> list[float] | None:

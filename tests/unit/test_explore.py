@@ -167,6 +167,45 @@ def test_scatter_panels_draw_points_only_on_fixed_axes():
     assert curve.get_lines()[0].get_linestyle() == "-"
 
 
+def test_image_panels_in_both_views():
+    def filtered(kernel, digit):  # a picture, its filter, and a curve
+        image = [[digit * (c == digit) for c in range(4)] for r in range(3)]
+        return Result(
+            [
+                Panel([], {}, image=image, title="input"),
+                Panel([], {}, image=[[kernel, -kernel]], cmap="RdBu_r"),
+                Panel([0, 1], {"row sum": [digit, kernel]}),
+            ]
+        )
+
+    ex = Explorer(filtered, {"kernel": [1.0, 2.0], "digit": [1.0, 3.0]})
+    figure, runs = static_parts(ex.static().html)
+    images = figure["layout"]["images"]
+    assert [im["xref"] for im in images] == ["x", "x2"]
+    assert all(im["source"].startswith("data:image/png;base64,") for im in images)
+    assert figure["layout"]["yaxis"]["range"] == [0, 3]  # one unit per value
+    assert figure["layout"]["yaxis"]["scaleanchor"] == "x"  # square pixels
+    # per point, the image panels' PNGs and -1 for the panel of curves
+    assert [p[2] for p in runs["pictures"]] == [-1] * 4
+    assert len({p[0] for p in runs["pictures"]}) == 2  # the input follows digit
+    # each picture spans its own range (v_range fixes one): kernel 1 and 2 alike
+    assert len({p[1] for p in runs["pictures"]}) == 1
+    assert images[0]["source"] == runs["images"][runs["pictures"][0][0]]
+    live = ex.widget()
+    picture = live.plot.axes[0].get_images()[0]
+    assert picture.get_array().shape == (3, 4)
+    live.controls["digit"].value = 3.0
+    assert picture.get_array().max() == 3 and picture.get_clim() == (0, 3)
+    assert live.plot.axes[1].get_images()[0].get_clim() == (-1, 1)  # centred
+
+
+def test_image_panels_refuse_ragged_pictures_and_curves():
+    with pytest.raises(ValueError, match=r"rows of lengths \[1, 2\]"):
+        Panel([], {}, image=[[1, 2], [3]])
+    with pytest.raises(ValueError, match="has no curves"):
+        Panel([0], {"y": [1]}, image=[[1]])
+
+
 def test_static_html_switches_between_different_stored_runs():
     ex = Explorer(
         toy(), {"a": [0.5, 1.0, 3.0], "kind": ["single", "double"]}, labels={"a": "A"}
