@@ -18,6 +18,7 @@ import math
 import time
 
 from .model import (
+    MARKERS_UP_TO,
     Explorer,
     Panel,
     Result,
@@ -27,8 +28,6 @@ from .model import (
     series_colors,
     uses_slider,
 )
-
-MARKERS_UP_TO = 30  # points per curve; longer curves are drawn as plain lines
 
 
 class LivePlot:

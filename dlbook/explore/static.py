@@ -15,6 +15,7 @@ import math
 from typing import Any
 
 from .model import (
+    MARKERS_UP_TO,
     Panel,
     Result,
     decades,
@@ -28,7 +29,6 @@ from .model import (
 
 PLOT_HEIGHT, TOP = 330, 95  # pixels: plot area, title band above it
 PICTURES_HEIGHT = 160  # the plot area when every panel is a picture (square)
-MARKERS_UP_TO = 30  # points per curve; longer curves are drawn as plain lines
 KEYS = (
     ("&larr;/&rarr;", "left and right arrows"),
     ("&uarr;/&darr;", "up and down arrows"),
@@ -297,7 +297,9 @@ def _image_axes(fig, i: int, panel: Panel, uri: str) -> None:
     n = i + 1 if i else ""
     bare = {"showgrid": False, "zeroline": False, "showticklabels": False}
     where = {"row": 1, "col": i + 1}
-    fig.update_xaxes(title_text=panel.xlabel, range=[0, cols], **where, **bare)
+    fig.update_xaxes(
+        title_text=panel.xlabel, range=[0, cols], constrain="domain", **where, **bare
+    )
     fig.update_yaxes(
         title_text=panel.ylabel,
         range=[0, rows],
@@ -306,7 +308,6 @@ def _image_axes(fig, i: int, panel: Panel, uri: str) -> None:
         **where,
         **bare,
     )
-    fig.update_xaxes(constrain="domain", **where)
     fig.add_layout_image(
         source=uri,
         xref=f"x{n}",
