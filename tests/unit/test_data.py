@@ -1,6 +1,11 @@
+import subprocess
+import sys
+
+import numpy as np
 import pytest
 import torch
 
+from dlbook import data as data_module
 from dlbook import load_digits_split, make_loaders, standardize
 
 
@@ -48,6 +53,33 @@ def test_constant_features_are_not_divided_by_zero():
 def test_as_images_shape():
     data = load_digits_split(as_images=True)
     assert data.X_train.shape == (1257, 1, 8, 8)
+
+
+def test_stored_default_split_is_scikit_learns():
+    # the rows stored in dlbook/digits_split.npz are what scikit-learn draws now:
+    # if its digits or its splitting change, this fails (and the loader, seeing
+    # other data, would fall back to scikit-learn): re-run store_default_split
+    X, y = data_module._digits_arrays()
+    stored = data_module._stored_split(X, 270, 270, 0)
+    assert stored is not None, "digits_split.npz is missing or for other data"
+    for mine, theirs in zip(stored, data_module.split_rows(y, 270, 270, 0)):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_default_split_loads_without_scikit_learn():
+    code = (
+        "import sys; from dlbook import load_digits_split; load_digits_split(); "
+        "print('sklearn' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_stored_split_is_ignored_for_other_data_or_sizes():
+    X, _ = data_module._digits_arrays()
+    assert data_module._stored_split(X[::-1], 270, 270, 0) is None
+    assert data_module._stored_split(X, 359, 270, 0) is None
+    assert data_module._stored_split(X, 270, 270, 1) is None
 
 
 def test_split_depends_on_seed():
