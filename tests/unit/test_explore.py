@@ -358,6 +358,24 @@ def test_lr_explorer_reports_divergence_and_leaves_gaps():
     assert "diverged" in html
 
 
+def test_lr_explorer_precomputes_the_grid_side_by_side_as_each_point_alone(
+    monkeypatch,
+):
+    kwargs = {"lrs": [0.3, 1000.0], "activations": ["relu", "tanh"], "num_epochs": 3}
+    monkeypatch.setenv("DLBOOK_BUILD", "1")
+    built = explore_lr_activation(**kwargs)  # the whole grid, trained at once
+    assert len(built.cache) == 4
+    monkeypatch.setenv("DLBOOK_BUILD", "0")
+    for point in built.points():  # each point trained alone, as live
+        alone = explore_lr_activation(**kwargs).result(**point)
+        together = built.result(**point)
+        assert together.title == alone.title
+        assert [p.ys for p in together.panels] == [p.ys for p in alone.panels]
+    diverged = built.result(lr=1000.0, activation="relu").title
+    assert "diverged" in diverged  # and did not disturb the runs beside it
+    assert "validation accuracy" in built.result(lr=0.3, activation="relu").title
+
+
 def test_depth_explorer_derivative_and_vanishing_gradients():
     ex = explore_activation_depth(activations=["sigmoid", "relu"], depths=[2, 12])
     curve, grads = ex.result(activation="sigmoid", depth=12).panels
