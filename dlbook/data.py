@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import importlib.util
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,9 +188,8 @@ def _stored_split(X: np.ndarray, n_val: int, n_test: int, seed: int):
         return None
     with np.load(SPLIT_FILE) as stored:
         key = (int(stored["n_val"]), int(stored["n_test"]), int(stored["seed"]))
-        if key != (n_val, n_test, seed) or str(stored["data_sha256"]) != _fingerprint(
-            X
-        ):
+        same_data = str(stored["data_sha256"]) == _fingerprint(X)
+        if key != (n_val, n_test, seed) or not same_data:
             return None
         return stored["train"], stored["val"], stored["test"]
 
@@ -198,10 +198,13 @@ def store_default_split(path: Path = SPLIT_FILE) -> Path:
     """Write the default split's rows (scikit-learn's, via ``split_rows``) to
     ``path``. Run it if scikit-learn's digits or its splitting ever change:
     ``python -c "from dlbook.data import store_default_split as s; s()"``."""
+    defaults = inspect.signature(load_digits_split).parameters
+    val_size, test_size, seed = (
+        defaults[name].default for name in ("val_size", "test_size", "seed")
+    )
     X, y = _digits_arrays()
-    n = len(y)
-    n_val, n_test = round(n * 0.15), round(n * 0.15)
-    train, val, test = split_rows(y, n_val, n_test, 0)
+    n_val, n_test = round(len(y) * val_size), round(len(y) * test_size)
+    train, val, test = split_rows(y, n_val, n_test, seed)
     np.savez_compressed(
         path,
         train=train.astype(np.int16),
@@ -209,7 +212,7 @@ def store_default_split(path: Path = SPLIT_FILE) -> Path:
         test=test.astype(np.int16),
         n_val=n_val,
         n_test=n_test,
-        seed=0,
+        seed=seed,
         data_sha256=_fingerprint(X),
     )
     return path
