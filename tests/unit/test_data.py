@@ -148,3 +148,9 @@ def test_make_loaders_batches_equal_a_plain_shuffled_dataloader() -> None:
             assert torch.equal(xa, xb) and torch.equal(ya, yb)
     ((xv, yv),) = list(val)
     assert torch.equal(xv, X[:30]) and torch.equal(yv, y[:30])
+
+
+def test_missing_scikit_learn_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(data_module.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ModuleNotFoundError, match="pip install scikit-learn"):
+        load_digits_split()
