@@ -277,6 +277,18 @@ def report(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def cpu_model() -> str:
+    """The CPU's name (times differ by half between two 2-core machines), or
+    the architecture where the system does not say."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per notebook")
@@ -286,8 +298,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     results = {
-        "machine": f"{platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
+        "machine": f"{cpu_model()}, {os.cpu_count()} cores, "
+        f"load {os.getloadavg()[0]:.1f}"
     }
     steps = {
         "notebooks": lambda: bench_notebooks(args.runs),

@@ -11,7 +11,8 @@
   pages keep Sphinx's alone (book/_templates/layout.html drops the theme's).
 - The intro's chapter map shows each chapter's measured CPU time, read from
   ``book/data/bench.json`` (written by ``make bench``) as MyST substitutions
-  ``{{ time_<notebook> }}`` and ``{{ time_book }}``.
+  ``{{ time_<notebook> }}``, ``{{ time_book }}`` and ``{{ bench_machine }}`` (the
+  CPU that measured them).
 - The intro says how many of the book's printed numbers move on another CPU or
   seed, from ``book/data/spread.json`` (written by ``make spread``):
   ``{{ spread_numbers }}``, ``{{ spread_moving }}``, ``{{ spread_acc_median }}``,
@@ -98,7 +99,8 @@ def _default_mode(app, config) -> None:
 def _chapter_times(app, config) -> None:
     root = Path(app.srcdir)
     bench = root / "book" / "data" / "bench.json"
-    measured = json.loads(bench.read_text())["notebooks"] if bench.exists() else {}
+    results = json.loads(bench.read_text()) if bench.exists() else {}
+    measured = results.get("notebooks", {})
     subs = dict(config.myst_substitutions)
     for notebook in sorted((root / "notebooks").glob("*.ipynb")):
         seconds = measured.get(notebook.stem)
@@ -107,6 +109,9 @@ def _chapter_times(app, config) -> None:
         )
     total = sum(measured.values())
     subs["time_book"] = f"about {total:.0f} s" if measured else "not measured yet"
+    # "Intel(R) Xeon(R) Processor, 2 cores, load 0.6": the CPU, without the load
+    machine = results.get("machine", "a 2-core CPU")
+    subs["bench_machine"] = machine.split(", load")[0]
     config.myst_substitutions = subs
 
 
