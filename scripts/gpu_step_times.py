@@ -23,12 +23,12 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import platform
 import statistics
 import time
 from pathlib import Path
 
 import torch
+from bench import cpu_model  # scripts/bench.py, beside this file
 from torch import nn
 
 from dlbook import make_mlp
@@ -84,19 +84,9 @@ def step_time(
     return statistics.median(times)
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def hardware() -> dict[str, object]:
     info: dict[str, object] = {
-        "cpu": cpu_name(),
+        "cpu": cpu_model(),
         "cpu_threads": torch.get_num_threads(),
     }
     if torch.cuda.is_available():
